@@ -1,0 +1,184 @@
+"""`python -m leaderboard <command>`: the leaderboard from a terminal.
+
+Exit codes: 0 success; 1 the command failed; 2 the command line or configuration is wrong.
+Every failure prints one line on stderr saying what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import orjson
+
+from leaderboard.config import load_settings
+from leaderboard.errors import LeaderboardError
+from leaderboard.query import (
+    HIDE_OPTIONS,
+    MODEL_TYPE_CHOICES,
+    SIZE_BUCKETS,
+    Query,
+    present,
+    run_query,
+    to_records,
+)
+from leaderboard.suites import SUITES, get_suite
+from leaderboard.table import TableLoader, column_by_label_or_key
+from leaderboard.table.queue import queue_groups, status_json
+
+log = logging.getLogger("leaderboard")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m leaderboard",
+        description="An Open LLM Leaderboard you can run anywhere. Settings come from "
+        "LEADERBOARD_* environment variables (see README.md).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="serve the web app (same as `python app.py`)")
+    serve.add_argument("--host", help="address to listen on (default: GRADIO_SERVER_NAME)")
+    serve.add_argument("--port", type=int, help="port (default: GRADIO_SERVER_PORT or 7860)")
+
+    commands.add_parser("submit", help="validate a model and queue it for evaluation")
+    commands.add_parser("worker", help="evaluate queued models (`--once`: one cycle)")
+
+    status = commands.add_parser("status", help="show the queue: pending, running, done, failed")
+    status.add_argument("--json", action="store_true", help="print JSON (DESIGN.md §6)")
+
+    table = commands.add_parser("table", help="print the leaderboard as shown by default")
+    output = table.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="an array of objects (default)")
+    output.add_argument("--csv", action="store_true", help="CSV with the displayed headers")
+    table.add_argument("--suite", help="board to print (default: the app's first board)")
+    table.add_argument("--search", default="", help="as in the search box: `a;b @license:mit`")
+    table.add_argument(
+        "--type",
+        help="comma-separated model types: " + ", ".join(t.short for t in MODEL_TYPE_CHOICES),
+    )
+    table.add_argument("--precision", help="comma-separated precisions (float16,bfloat16,...)")
+    table.add_argument("--weight-type", help="comma-separated weight types (Original,Adapter,..)")
+    table.add_argument("--params", help="size range in billions, `MIN-MAX`, `7-` or `-3`")
+    table.add_argument(
+        "--size", help="comma-separated buckets: " + ", ".join(b.key for b in SIZE_BUCKETS)
+    )
+    table.add_argument("--hide", help="comma-separated: " + ", ".join(HIDE_OPTIONS))
+    table.add_argument("--columns", help="comma-separated column keys or labels to show")
+    table.add_argument("--sort", default="-average", help="column to sort by; `-` for descending")
+
+    demo = commands.add_parser("demo-data", help="write N synthetic models for scale tests")
+    demo.add_argument("--models", type=int, required=True, help="how many models")
+    demo.add_argument("--queue", required=True, help="queue folder to write requests into")
+    demo.add_argument("--results", required=True, help="results folder to write results into")
+    demo.add_argument("--suite", default="v2", choices=sorted(SUITES), help="default: v2")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+        if args.command in {"submit", "worker"}:
+            print(f"error: `{args.command}` is not available in this version yet.", file=sys.stderr)
+            return 2
+        handler = {
+            "serve": _serve,
+            "status": _status,
+            "table": _table,
+            "demo-data": _demo_data,
+        }[args.command]
+        return handler(args, settings)
+    except LeaderboardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError | KeyError) else 1
+
+
+def _serve(args, settings) -> int:
+    from leaderboard.ui import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def _status(args, settings) -> int:
+    requests = TableLoader.from_settings(settings).load().requests
+    if args.json:
+        sys.stdout.write(orjson.dumps(status_json(requests), option=orjson.OPT_INDENT_2).decode())
+        sys.stdout.write("\n")
+        return 0
+    for status, rows in queue_groups(requests).items():
+        print(f"{status.value} ({len(rows)})")
+        for row in rows.itertuples():
+            reason = f"  -- {row.reason}" if getattr(row, "reason", "") else ""
+            print(f"  {row.model}  {row.precision}  {row.weight_type}  {row.submitted}{reason}")
+    return 0
+
+
+def _split(raw: str | None) -> tuple[str, ...] | None:
+    return None if raw is None else tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+def table_query(args, suite) -> Query:
+    low, high = None, None
+    if args.params:
+        low_text, _, high_text = args.params.partition("-")
+        low = float(low_text) if low_text else None
+        high = float(high_text) if high_text else None
+    columns = _split(args.columns)
+    if columns is not None:
+        columns = tuple(column_by_label_or_key(suite, name).key for name in columns)
+    sort = args.sort
+    return Query(
+        search=args.search,
+        model_types=_split(args.type),
+        precisions=_split(args.precision),
+        weight_types=_split(args.weight_type),
+        params_min=low,
+        params_max=high,
+        sizes=_split(args.size) or (),
+        hide=_split(args.hide) or (),
+        columns=columns,
+        sort=column_by_label_or_key(suite, sort.lstrip("-")).key,
+        descending=sort.startswith("-"),
+    )
+
+
+def _table(args, settings) -> int:
+    snapshot = TableLoader.from_settings(settings).load()
+    suite = get_suite(args.suite or snapshot.default_suite or settings.suite)
+    try:
+        query = table_query(args, suite)
+    except ValueError as exc:
+        print(f"error: --params takes `MIN-MAX` in billions ({exc})", file=sys.stderr)
+        return 2
+    rows = present(run_query(snapshot.board(suite.name), suite, query), suite, links=False)
+    if args.csv:
+        rows.to_csv(sys.stdout, index=False, lineterminator="\n")
+        return 0
+    records = to_records(rows)
+    sys.stdout.write(orjson.dumps(records, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def _demo_data(args, settings) -> int:
+    from leaderboard.demo_data import write_synthetic
+    from leaderboard.stores import LocalStore
+
+    if args.models < 1:
+        print("error: --models must be at least 1", file=sys.stderr)
+        return 2
+    written = write_synthetic(
+        args.models,
+        get_suite(args.suite),
+        queue=LocalStore(args.queue, durable=False),
+        results=LocalStore(args.results, durable=False),
+        seed=args.seed,
+    )
+    print(f"wrote {written} files for {args.models} synthetic models ({args.suite})")
+    return 0

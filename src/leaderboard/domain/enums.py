@@ -1,0 +1,141 @@
+"""The closed vocabularies of the leaderboard's files, each with a tolerant parser.
+
+Files in the wild spell these many ways ("torch.float16", "🟢 : pretrained", "RERUN",
+`model_type: []`); the parsers map every spelling we have seen to one member and never
+raise on a value that merely looks old.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+
+    @classmethod
+    def parse(cls, raw: object) -> Status:
+        """Legacy spellings: RERUN and PENDING_NEW_EVAL wait again; FINISHED*/FAILED* variants."""
+        text = str(raw or "").strip().upper()
+        if text in {"RERUN", "PENDING_NEW_EVAL", "PENDING"} or text.startswith("PENDING"):
+            return cls.PENDING
+        for status in (cls.FINISHED, cls.FAILED, cls.RUNNING):
+            if text.startswith(status.value):
+                return status
+        if not text:
+            return cls.PENDING
+        raise ValueError(f"unknown status {raw!r}")
+
+
+class Precision(StrEnum):
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    FLOAT32 = "float32"
+    INT8 = "8bit"
+    INT4 = "4bit"
+    GPTQ = "GPTQ"
+    UNKNOWN = "Unknown"
+
+    @classmethod
+    def parse(cls, raw: object) -> Precision:
+        text = str(raw or "").strip()
+        text = text.removeprefix("torch.")
+        lowered = text.lower()
+        aliases = {
+            "float16": cls.FLOAT16,
+            "fp16": cls.FLOAT16,
+            "half": cls.FLOAT16,
+            "bfloat16": cls.BFLOAT16,
+            "bf16": cls.BFLOAT16,
+            "float32": cls.FLOAT32,
+            "fp32": cls.FLOAT32,
+            "float": cls.FLOAT32,
+            "8bit": cls.INT8,
+            "int8": cls.INT8,
+            "4bit": cls.INT4,
+            "int4": cls.INT4,
+            "gptq": cls.GPTQ,
+        }
+        return aliases.get(lowered, cls.UNKNOWN)
+
+    @classmethod
+    def submittable(cls) -> tuple[Precision, ...]:
+        return (cls.FLOAT16, cls.BFLOAT16, cls.INT8, cls.INT4, cls.GPTQ)
+
+
+class WeightType(StrEnum):
+    ORIGINAL = "Original"
+    DELTA = "Delta"
+    ADAPTER = "Adapter"
+
+    @classmethod
+    def parse(cls, raw: object) -> WeightType:
+        text = str(raw or "").strip().lower()
+        for member in cls:
+            if member.value.lower() == text:
+                return member
+        return cls.ORIGINAL
+
+
+class ModelType(StrEnum):
+    """Values are the labels the Open LLM Leaderboard shows; `symbol` is the "T" column."""
+
+    PRETRAINED = "🟢 pretrained"
+    CONTINUOUSLY_PRETRAINED = "🟩 continuously pretrained"
+    FINE_TUNED = "🔶 fine-tuned on domain-specific datasets"
+    CHAT = "💬 chat models (RLHF, DPO, IFT, ...)"
+    MERGE = "🤝 base merges and moerges"
+    MULTIMODAL = "🌸 multimodal"
+    UNKNOWN = "❓ other"
+
+    @property
+    def symbol(self) -> str:
+        return self.value.split(" ", 1)[0]
+
+    @property
+    def short(self) -> str:
+        """The plain word used in search (`@type:chat`) and on the command line."""
+        return _SHORT_NAMES[self]
+
+    @classmethod
+    def parse(cls, raw: object) -> ModelType:
+        if isinstance(raw, list | tuple):  # `"model_type": []` in old template files
+            raw = raw[0] if raw else ""
+        text = str(raw or "").strip().lower().replace(" ", "").replace("_", "-")
+        if not text:
+            return cls.UNKNOWN
+        for member, needles in _PARSE_RULES:
+            if any(needle in text for needle in needles):
+                return member
+        return cls.UNKNOWN
+
+    @classmethod
+    def from_short(cls, short: str) -> ModelType:
+        for member, name in _SHORT_NAMES.items():
+            if name == short:
+                return member
+        raise ValueError(f"unknown model type {short!r}; known: {', '.join(_SHORT_NAMES.values())}")
+
+
+_SHORT_NAMES = {
+    ModelType.PRETRAINED: "pretrained",
+    ModelType.CONTINUOUSLY_PRETRAINED: "continuously-pretrained",
+    ModelType.FINE_TUNED: "fine-tuned",
+    ModelType.CHAT: "chat",
+    ModelType.MERGE: "merge",
+    ModelType.MULTIMODAL: "multimodal",
+    ModelType.UNKNOWN: "other",
+}
+
+# Order matters: "continuously pretrained" also contains "pretrained".
+_PARSE_RULES: tuple[tuple[ModelType, tuple[str, ...]], ...] = (
+    (ModelType.CONTINUOUSLY_PRETRAINED, ("🟩", "continuously")),
+    (ModelType.PRETRAINED, ("🟢", "pretrained", "pre-trained")),
+    (ModelType.FINE_TUNED, ("🔶", "fine-tuned", "finetuned", "fine-tune")),
+    (ModelType.CHAT, ("💬", "⭕", "🟦", "chat", "instruction", "rl-tuned", "rlhf")),
+    (ModelType.MERGE, ("🤝", "merge")),
+    (ModelType.MULTIMODAL, ("🌸", "multimodal")),
+)

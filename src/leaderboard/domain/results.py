@@ -1,0 +1,262 @@
+"""The results file: what one evaluation of one model measured, whatever tool wrote it.
+
+Four shapes are read (DESIGN.md §3): lm-eval 0.4 output, the leaderboard template's
+`{"config", "results"}`, the archived leaderboard v1 format (`config_general` + keys such as
+`harness|arc:challenge|25`) and lm-eval 0.3 output. All become one `EvalResult` whose metrics
+are keyed `task -> metric`, with lm-eval 0.4's `,none` filter suffix removed so that
+`acc,none` (0.4) and `acc` (0.3) name the same thing. Other filters are kept
+(`exact_match,strict-match`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+from leaderboard.domain.enums import Precision
+from leaderboard.domain.names import is_repo_id, parse_timestamp, timestamp_in_name
+from leaderboard.errors import ParseError
+
+Metrics = Mapping[str, Mapping[str, float]]
+
+
+class ResultFormat(StrEnum):
+    LM_EVAL_04 = "lm-eval 0.4"
+    LM_EVAL_03 = "lm-eval 0.3"
+    TEMPLATE = "template"
+    LEADERBOARD_V1 = "leaderboard v1"
+
+
+@dataclass(frozen=True, slots=True)
+class EvalResult:
+    model: str
+    precision: Precision
+    metrics: Metrics
+    format: ResultFormat
+    source: str = ""
+    model_sha: str = ""
+    evaluated_at: datetime | None = None
+    evaluation_seconds: float | None = None
+    harness_version: str = ""
+    model_args: str = ""
+    n_shot: Mapping[str, int] = field(default_factory=dict)
+    n_samples: Mapping[str, int] = field(default_factory=dict)  # effective samples per task
+    groups: frozenset[str] = frozenset()  # tasks that aggregate other tasks
+
+    def metric(self, task: str, name: str) -> float | None:
+        return self.metrics.get(task, {}).get(name)
+
+
+def parse_results(data: object, *, path: str = "") -> EvalResult:
+    """Read one results file's JSON into an EvalResult.
+
+    Raises ParseError saying why the file is not a results file we can use.
+    """
+    where = f" ({path})" if path else ""
+    if not isinstance(data, dict):
+        raise ParseError(f"not a JSON object{where}")
+    raw_results = data.get("results")
+    if not isinstance(raw_results, dict):
+        raise ParseError(f"no `results` object{where}; this is not a results file")
+    config = data.get("config_general") or data.get("config") or {}
+    if not isinstance(config, dict):
+        config = {}
+    shape = _detect_format(data, raw_results)
+    metrics, n_shot = _read_metrics(raw_results, shape)
+    if shape is ResultFormat.LM_EVAL_04 and isinstance(data.get("groups"), dict):
+        group_metrics, _ = _read_metrics(data["groups"], shape)
+        for task, values in group_metrics.items():
+            metrics.setdefault(task, values)
+    if not metrics:
+        raise ParseError(f"`results` holds no numeric metric{where}")
+    n_shot.update(_read_int_map(data.get("n-shot")))
+    fewshot = config.get("num_fewshot")
+    if shape is ResultFormat.LM_EVAL_03 and isinstance(fewshot, int):
+        n_shot = {task: fewshot for task in metrics} | n_shot
+    model_args = _model_args_text(config.get("model_args"))
+    return EvalResult(
+        model=_model_name(data, config, model_args, path),
+        precision=_precision(config, model_args),
+        metrics=MappingProxyType(metrics),
+        format=shape,
+        source=path,
+        model_sha=str(config.get("model_sha") or data.get("model_sha") or ""),
+        evaluated_at=_evaluated_at(data, config, path),
+        evaluation_seconds=_seconds(
+            data.get("total_evaluation_time_seconds")
+            or config.get("total_evaluation_time_seconds")
+            or config.get("total_evaluation_time_secondes")  # sic, lighteval's spelling
+        ),
+        harness_version=_harness_version(data, config),
+        model_args=model_args,
+        n_shot=MappingProxyType(n_shot),
+        n_samples=MappingProxyType(_read_n_samples(data.get("n-samples"))),
+        groups=_groups(data),
+    )
+
+
+def _detect_format(data: dict, raw_results: dict) -> ResultFormat:
+    if "config_general" in data:
+        return ResultFormat.LEADERBOARD_V1
+    for values in raw_results.values():
+        if isinstance(values, dict) and any("," in str(key) for key in values):
+            return ResultFormat.LM_EVAL_04
+    if any(key in data for key in ("lm_eval_version", "configs", "n-shot", "group_subtasks")):
+        return ResultFormat.LM_EVAL_04
+    config = data.get("config")
+    if isinstance(config, dict) and "model_args" in config:
+        return ResultFormat.LM_EVAL_03
+    return ResultFormat.TEMPLATE
+
+
+def _read_metrics(
+    raw_results: dict, shape: ResultFormat
+) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+    metrics: dict[str, dict[str, float]] = {}
+    n_shot: dict[str, int] = {}
+    for raw_task, values in raw_results.items():
+        if not isinstance(values, dict):
+            continue
+        task = str(raw_task)
+        if shape is ResultFormat.LEADERBOARD_V1:
+            if task == "all":
+                continue
+            task, shots = _split_v1_key(task)
+            if shots is not None:
+                n_shot[task] = shots
+        clean: dict[str, float] = {}
+        for raw_name, value in values.items():
+            name = str(raw_name)
+            if "stderr" in name or name == "alias":
+                continue
+            number = _finite_number(value)
+            if number is not None:
+                clean[name.removesuffix(",none")] = number
+        if clean:
+            metrics[task] = clean
+    return metrics, n_shot
+
+
+def _split_v1_key(key: str) -> tuple[str, int | None]:
+    """`harness|arc:challenge|25` -> (`arc:challenge`, 25)."""
+    parts = key.split("|")
+    if len(parts) >= 2:
+        shots = int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else None
+        return parts[1], shots
+    return key, None
+
+
+def _finite_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _read_int_map(value: object) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): int(v) for k, v in value.items() if isinstance(v, int | float)}
+
+
+def _read_n_samples(value: object) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    counts: dict[str, int] = {}
+    for task, entry in value.items():
+        if isinstance(entry, dict):
+            count = entry.get("effective", entry.get("original"))
+            if isinstance(count, int | float):
+                counts[str(task)] = int(count)
+    return counts
+
+
+def _groups(data: dict) -> frozenset[str]:
+    groups = set(data["groups"]) if isinstance(data.get("groups"), dict) else set()
+    subtasks = data.get("group_subtasks")
+    if isinstance(subtasks, dict):
+        groups.update(str(task) for task, members in subtasks.items() if members)
+    return frozenset(groups)
+
+
+def _model_args_text(value: object) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    return str(value or "")
+
+
+def _model_arg(model_args: str, name: str) -> str:
+    for part in model_args.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == name:
+            return value.strip()
+    return ""
+
+
+def _model_name(data: dict, config: dict, model_args: str, path: str) -> str:
+    """Explicit names first; then a Hub id in `pretrained=`; then the store path."""
+    explicit = config.get("model_name")
+    if isinstance(explicit, str) and explicit.strip():
+        return explicit.strip()
+    candidates = [_model_arg(model_args, "pretrained"), str(data.get("model_name") or "")]
+    parts = path.split("/")
+    if len(parts) >= 3:
+        candidates.append(f"{parts[-3]}/{parts[-2]}")
+    for candidate in candidates:
+        if is_repo_id(candidate):
+            return candidate
+    for candidate in candidates[:2]:
+        if candidate:
+            return candidate
+    raise ParseError(f"cannot tell which model was evaluated{f' ({path})' if path else ''}")
+
+
+_QUANTIZED = (("load_in_4bit", Precision.INT4), ("load_in_8bit", Precision.INT8))
+
+
+def _precision(config: dict, model_args: str) -> Precision:
+    for flag, precision in _QUANTIZED:
+        if _model_arg(model_args, flag).lower() == "true":
+            return precision
+    if "gptq" in model_args.lower():
+        return Precision.GPTQ
+    for raw in (config.get("model_dtype"), _model_arg(model_args, "dtype")):
+        precision = Precision.parse(raw)
+        if precision is not Precision.UNKNOWN:
+            return precision
+    return Precision.UNKNOWN
+
+
+def _evaluated_at(data: dict, config: dict, path: str) -> datetime | None:
+    return (
+        timestamp_in_name(path)
+        or parse_timestamp(data.get("date"))
+        or parse_timestamp(config.get("start_date"))
+    )
+
+
+def _seconds(value: object) -> float | None:
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+_VERSION = re.compile(r"^\d+(\.\d+)*")
+
+
+def _harness_version(data: dict, config: dict) -> str:
+    version = data.get("lm_eval_version")
+    if isinstance(version, str) and _VERSION.match(version):
+        return f"lm-eval {version}"
+    git_hash = data.get("git_hash") or config.get("lighteval_sha")
+    if git_hash:
+        tool = "lighteval" if "lighteval_sha" in config else "lm-eval"
+        return f"{tool} @{str(git_hash)[:8]}"
+    return ""

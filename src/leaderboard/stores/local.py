@@ -1,0 +1,131 @@
+"""A store in a local folder: the embedded default, and what tests and laptops use.
+
+Writes go to a temporary file in the same folder and are renamed into place, so a reader
+never sees half a file and a crash never leaves one. A file lock serialises writers (threads
+and processes alike) so compare-and-swap writes are exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from filelock import FileLock
+
+from leaderboard.errors import ConflictError, MissingFileError, StoreError, UnsafePathError
+from leaderboard.stores.base import ANY_VERSION, StoredFile, _AnyVersion, safe_relative_path
+
+LOCK_NAME = ".leaderboard.lock"
+
+
+def _version(stat: os.stat_result) -> str:
+    # A rename gives every write a new inode, so this changes even when size and mtime match.
+    return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
+
+
+class LocalStore:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        lock_timeout_seconds: float = 60.0,
+        durable: bool = True,
+    ):
+        """`durable=False` skips fsync: for bulk synthetic data, never for a real queue."""
+        self.root = Path(root).resolve()
+        self.durable = durable
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the store folder {self.root}: {exc}") from exc
+        self._lock = FileLock(str(self.root / LOCK_NAME), timeout=lock_timeout_seconds)
+
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
+    def __repr__(self) -> str:
+        return f"LocalStore({self.location!r})"
+
+    def _resolve(self, path: str) -> Path:
+        full = (self.root / safe_relative_path(path)).resolve()
+        if not full.is_relative_to(self.root):
+            raise UnsafePathError(f"The path {path!r} leads outside the store {self.root}.")
+        return full
+
+    def list_files(self, suffix: str = ".json") -> list[StoredFile]:
+        found: list[StoredFile] = []
+        stack = [("", self.root)]
+        while stack:
+            prefix, folder = stack.pop()
+            try:
+                entries = os.scandir(folder)
+            except FileNotFoundError:
+                continue
+            with entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((f"{prefix}{entry.name}/", Path(entry.path)))
+                    elif entry.name.endswith(suffix) and entry.is_file(follow_symlinks=False):
+                        found.append(StoredFile(prefix + entry.name, _version(entry.stat())))
+        found.sort(key=lambda f: f.path)
+        return found
+
+    def read(self, path: str) -> bytes:
+        full = self._resolve(path)
+        try:
+            return full.read_bytes()
+        except FileNotFoundError:
+            raise MissingFileError(f"No file {path!r} in the store {self.root}.") from None
+        except IsADirectoryError:
+            raise MissingFileError(f"{path!r} is a folder in the store {self.root}.") from None
+
+    def version(self, path: str) -> str | None:
+        try:
+            return _version(self._resolve(path).stat())
+        except FileNotFoundError:
+            return None
+
+    def write(
+        self,
+        path: str,
+        data: bytes,
+        *,
+        expected_version: str | _AnyVersion | None = ANY_VERSION,
+        message: str = "",
+    ) -> StoredFile:
+        full = self._resolve(path)
+        with self._lock:
+            if expected_version is not ANY_VERSION:
+                current = self.version(path)
+                if current != expected_version:
+                    state = "exists already" if expected_version is None else "has changed"
+                    raise ConflictError(f"{path!r} {state} in the store {self.root}.")
+            full.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp_name = tempfile.mkstemp(prefix=f".{full.name}.", dir=full.parent)
+            try:
+                with os.fdopen(handle, "wb") as temp:
+                    temp.write(data)
+                    if self.durable:
+                        temp.flush()
+                        os.fsync(temp.fileno())
+                os.replace(temp_name, full)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp_name)
+                raise
+            return StoredFile(path, _version(full.stat()))
+
+    def delete(self, path: str, *, expected_version: str | _AnyVersion = ANY_VERSION) -> None:
+        full = self._resolve(path)
+        with self._lock:
+            current = self.version(path)
+            if current is None:
+                raise MissingFileError(f"No file {path!r} in the store {self.root}.")
+            if expected_version is not ANY_VERSION and current != expected_version:
+                raise ConflictError(f"{path!r} has changed in the store {self.root}.")
+            full.unlink()

@@ -1,0 +1,172 @@
+"""What a benchmark suite is, and how one results file is scored against it.
+
+A benchmark reads one or more *parts* (lm-eval tasks or subtasks). Each part names where its
+raw value may be found, in the spellings of every results format we read. Scoring is pure:
+`score_result(result, suite)` returns each benchmark's raw value (0-1) and its normalized
+score (0-100), or nothing for a benchmark the file does not cover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from leaderboard.domain.results import EvalResult
+
+
+def normalize(value: float, lower_bound: float) -> float:
+    """The Open LLM Leaderboard normalization: random baseline -> 0, perfect -> 100."""
+    if lower_bound >= 1:
+        raise ValueError("the lower bound of a normalization must be below 1")
+    return max(0.0, (value - lower_bound) / (1.0 - lower_bound)) * 100.0
+
+
+def lower_bound(num_choices: int | None) -> float:
+    """Random-guess accuracy: 1/num_choices, or 0 for generative tasks."""
+    return 1.0 / num_choices if num_choices else 0.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """One way a raw value may be spelled: the first task and metric present win."""
+
+    tasks: tuple[str, ...]
+    metrics: tuple[str, ...]
+
+    def read(self, result: EvalResult, n_shot: int | None) -> float | None:
+        for task in self.tasks:
+            values = result.metrics.get(task)
+            if values is None:
+                continue
+            if n_shot is not None and not _shots_match(result, task, n_shot):
+                continue
+            for metric in self.metrics:
+                if metric in values:
+                    return values[metric]
+        return None
+
+
+def _shots_match(result: EvalResult, task: str, n_shot: int) -> bool:
+    """A value run with other shots than the benchmark's is not comparable; groups report 0."""
+    stated = result.n_shot.get(task)
+    return stated is None or stated == n_shot or (stated == 0 and task in result.groups)
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    sources: tuple[Source, ...]
+    num_choices: int | None = None
+
+    def read(self, result: EvalResult, n_shot: int | None) -> float | None:
+        for source in self.sources:
+            value = source.read(result, n_shot)
+            if value is not None:
+                return value
+        return None
+
+
+class Scoring(StrEnum):
+    SINGLE = "single"  # one value, normalized with its part's lower bound
+    MEAN = "mean"  # mean of the parts' raw values, then normalized (IFEval; MMLU in v1)
+    NORMALIZED_MEAN = "normalized mean"  # each part normalized, then averaged (BBH, MuSR)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    key: str  # stable column key
+    label: str  # what the table shows
+    description: str
+    n_shot: int | None
+    parts: tuple[Part, ...]
+    scoring: Scoring = Scoring.SINGLE
+    metric_label: str = "acc"
+    # Where a file may carry the benchmark's raw aggregate directly (lm-eval groups, template
+    # files): used as the raw value, and as the score itself for MEAN when parts are missing.
+    aggregate: Part | None = None
+    paper: str = ""
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(part.sources[0].tasks[0] for part in self.parts)
+
+
+@dataclass(frozen=True)
+class BenchmarkScore:
+    raw: float  # 0-1, as the harness reports it
+    normalized: float  # 0-100, what the leaderboard shows and averages
+
+
+def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore | None:
+    values = [part.read(result, benchmark.n_shot) for part in benchmark.parts]
+    complete = all(value is not None for value in values)
+    aggregate = benchmark.aggregate.read(result, None) if benchmark.aggregate else None
+    if benchmark.scoring is Scoring.SINGLE:
+        part = benchmark.parts[0]
+        raw = values[0] if values[0] is not None else aggregate
+        if raw is None:
+            return None
+        return BenchmarkScore(raw, normalize(raw, lower_bound(part.num_choices)))
+    if benchmark.scoring is Scoring.MEAN:
+        if complete:
+            raw = sum(values) / len(values)  # type: ignore[arg-type]
+        elif aggregate is not None:
+            raw = aggregate
+        else:
+            return None
+        return BenchmarkScore(raw, normalize(raw, 0.0))
+    if not complete:
+        return None
+    normalized = [
+        normalize(value, lower_bound(part.num_choices))  # type: ignore[arg-type]
+        for part, value in zip(benchmark.parts, values, strict=True)
+    ]
+    raw = aggregate if aggregate is not None else _weighted_mean(result, benchmark, values)
+    return BenchmarkScore(raw, sum(normalized) / len(normalized))
+
+
+def _weighted_mean(result: EvalResult, benchmark: Benchmark, values: list) -> float:
+    """The group value lm-eval would report: parts weighted by their sample counts."""
+    weights = [result.n_samples.get(task, 0) for task in benchmark.tasks]
+    if all(weights):
+        return sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
+    return sum(values) / len(values)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One lm-eval invocation of a suite: its tasks and their few-shot count (None: the task's)."""
+
+    tasks: tuple[str, ...]
+    num_fewshot: int | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    title: str
+    description: str
+    benchmarks: tuple[Benchmark, ...]
+    runs: tuple[Run, ...]
+    shows_raw_columns: bool  # v2 shows normalized scores and keeps raw ones as hidden columns
+    normalization: str  # one paragraph for the About tab
+    citation: str = ""
+    include_path: str = ""  # local task folder (sample suite), relative to the package
+
+    def benchmark(self, key: str) -> Benchmark:
+        for benchmark in self.benchmarks:
+            if benchmark.key == key:
+                return benchmark
+        from leaderboard.errors import unknown
+
+        raise unknown("benchmark", key, [b.key for b in self.benchmarks])
+
+
+def score_result(result: EvalResult, suite: Suite) -> dict[str, BenchmarkScore]:
+    """Scores of the suite's benchmarks that this file covers (possibly none)."""
+    scores = {}
+    for benchmark in suite.benchmarks:
+        score = score_benchmark(result, benchmark)
+        if score is not None:
+            scores[benchmark.key] = score
+    return scores

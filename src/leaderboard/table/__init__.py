@@ -1,0 +1,28 @@
+"""Stores -> boards: parsing, the column registry, building and incremental refresh."""
+
+from leaderboard.table.build import Skipped, build_board, model_link
+from leaderboard.table.columns import (
+    Column,
+    Kind,
+    board_columns,
+    column,
+    column_by_label_or_key,
+    default_visible_keys,
+    raw_key,
+)
+from leaderboard.table.loader import Snapshot, TableLoader
+
+__all__ = [
+    "Column",
+    "Kind",
+    "Skipped",
+    "Snapshot",
+    "TableLoader",
+    "board_columns",
+    "build_board",
+    "column",
+    "column_by_label_or_key",
+    "default_visible_keys",
+    "model_link",
+    "raw_key",
+]

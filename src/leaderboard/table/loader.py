@@ -1,0 +1,279 @@
+"""Stores -> boards, with a parquet cache and incremental refresh. The table layer's I/O edge.
+
+A cold load reads every file once. The parsed entries are cached as parquet beside each
+file's version, so the next start reads no JSON at all when nothing changed, and a refresh
+re-reads only the files whose version moved. The Hub is never called here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pandas as pd
+
+from leaderboard.config import Settings
+from leaderboard.errors import StoreError
+from leaderboard.stores import Store, StoredFile
+from leaderboard.suites import SUITES, get_suite
+from leaderboard.table.build import (
+    Skipped,
+    build_board,
+    parse_request_file,
+    parse_result_file,
+    requests_frame,
+    results_frame,
+    suites_with_rows,
+)
+
+log = logging.getLogger(__name__)
+
+CACHE_SCHEMA = 1  # bump when entries change shape; an old cache is then ignored
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the UI and the CLI read, as one immutable value swapped on refresh."""
+
+    results: pd.DataFrame
+    requests: pd.DataFrame
+    skipped: tuple[Skipped, ...]
+    boards: dict[str, pd.DataFrame]
+    board_order: tuple[str, ...]  # suites with rows: the configured one first, then by size
+    generation: int = 0  # grows with every change, so a page can tell it shows old data
+    loaded_at: float = field(default_factory=time.time)
+
+    def board(self, suite: str | None = None) -> pd.DataFrame:
+        name = suite or (self.board_order[0] if self.board_order else None)
+        if name in self.boards:
+            return self.boards[name]
+        get_suite(name or "")  # unknown name -> UnknownNameError listing the suites
+        return _empty_board(name or "")
+
+    @property
+    def default_suite(self) -> str | None:
+        return self.board_order[0] if self.board_order else None
+
+
+def _empty_board(suite: str) -> pd.DataFrame:
+    empty_results = results_frame([])
+    return build_board(
+        empty_results, requests_frame([]), get_suite(suite), co2_power_kw=0, co2_grid_g_per_kwh=0
+    )
+
+
+class TableLoader:
+    """Keeps the current Snapshot of two stores; `refresh()` folds in what changed."""
+
+    def __init__(self, results: Store, queue: Store, settings: Settings, *, use_cache: bool = True):
+        self.results_store = results
+        self.queue_store = queue
+        self.settings = settings
+        self.cache_dir = (
+            Path(settings.cache_dir) / _cache_key(results.location, queue.location)
+            if use_cache
+            else None
+        )
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._results = results_frame([])
+        self._requests = requests_frame([])
+        self._skipped: dict[str, Skipped] = {}
+        self._generation = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TableLoader:
+        from leaderboard.stores import open_store
+
+        return cls(open_store(settings.results), open_store(settings.queue), settings)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            return self.load()
+        return self._snapshot
+
+    def load(self) -> Snapshot:
+        """First load: from the cache where it is still valid, reading only what changed."""
+        with self._lock:
+            if self._snapshot is None:
+                self._read_cache()
+            self._update(force=self._snapshot is None)
+            assert self._snapshot is not None
+            return self._snapshot
+
+    def refresh(self) -> bool:
+        """Fold in files that appeared, changed or vanished. True when anything did."""
+        with self._lock:
+            return self._update(force=False)
+
+    def apply(self, *, results: list[StoredFile] = (), requests: list[StoredFile] = ()) -> None:
+        """Fold in files known to be new or changed, without listing the stores."""
+        with self._lock:
+            self._ingest(results, requests, removed=set())
+            self._publish()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _update(self, *, force: bool) -> bool:
+        try:
+            result_files = self.results_store.list_files()
+            request_files = self.queue_store.list_files()
+        except (OSError, StoreError) as exc:
+            if self._snapshot is None:
+                raise
+            log.warning("Could not list the stores, keeping the current table: %s", exc)
+            return False
+        known = self._known_versions()
+        listed = {f.path: f.version for f in (*result_files, *request_files)}
+        changed_results = [f for f in result_files if known.get(f.path) != f.version]
+        changed_requests = [f for f in request_files if known.get(f.path) != f.version]
+        removed = set(known) - set(listed)
+        if not (changed_results or changed_requests or removed) and not force:
+            return False
+        self._ingest(changed_results, changed_requests, removed)
+        self._publish()
+        if changed_results or changed_requests or removed:
+            self._write_cache()
+        return True
+
+    def _known_versions(self) -> dict[str, str]:
+        known = dict(zip(self._results["path"], self._results["version"], strict=True))
+        known.update(zip(self._requests["path"], self._requests["version"], strict=True))
+        known.update({path: s.version for path, s in self._skipped.items()})
+        return known
+
+    def _ingest(
+        self, result_files: list[StoredFile], request_files: list[StoredFile], removed: set[str]
+    ) -> None:
+        stale = removed | {f.path for f in result_files} | {f.path for f in request_files}
+        for path in stale:
+            self._skipped.pop(path, None)
+        result_entries: list[dict] = []
+        for outcome in self._read_all(self.results_store, result_files, parse_result_file):
+            if isinstance(outcome, Skipped):
+                self._skip(outcome)
+            else:
+                result_entries.extend(outcome)
+        request_entries: list[dict] = []
+        for outcome in self._read_all(self.queue_store, request_files, parse_request_file):
+            if isinstance(outcome, Skipped):
+                self._skip(outcome)
+            else:
+                request_entries.append(outcome)
+        self._results = _replace_rows(self._results, stale, results_frame(result_entries))
+        self._requests = _replace_rows(self._requests, stale, requests_frame(request_entries))
+
+    def _read_all(self, store: Store, files: list[StoredFile], parse) -> list:
+        def read_one(stored: StoredFile):
+            try:
+                data = store.read(stored.path)
+            except StoreError as exc:
+                return Skipped(stored.path, stored.version, f"could not be read: {exc}")
+            return parse(stored.path, stored.version, data)
+
+        if len(files) < 64:
+            return [read_one(f) for f in files]
+        # Reading is I/O bound on large stores (and on the Hub mirror); parsing stays cheap.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return list(pool.map(read_one, files, chunksize=64))
+
+    def _skip(self, skipped: Skipped) -> None:
+        self._skipped[skipped.path] = skipped
+        log.warning("Skipped %s: %s", skipped.path, skipped.reason)
+
+    def _publish(self) -> None:
+        counts = suites_with_rows(self._results)
+        configured = self.settings.suite
+        order = sorted(counts, key=lambda name: (name != configured, -counts[name], name))
+        boards = {
+            name: build_board(
+                self._results,
+                self._requests,
+                SUITES[name],
+                co2_power_kw=self.settings.co2_power_kw,
+                co2_grid_g_per_kwh=self.settings.co2_grid_g_per_kwh,
+            )
+            for name in order
+        }
+        self._generation += 1
+        self._snapshot = Snapshot(
+            generation=self._generation,
+            results=self._results,
+            requests=self._requests,
+            skipped=tuple(self._skipped.values()),
+            boards=boards,
+            board_order=tuple(order),
+        )
+
+    # -- cache -------------------------------------------------------------------------------
+
+    def _read_cache(self) -> None:
+        if self.cache_dir is None:
+            return
+        meta_path = self.cache_dir / "meta.json"
+        try:
+            meta = orjson.loads(meta_path.read_bytes())
+            if meta.get("schema") != CACHE_SCHEMA:
+                return
+            results = pd.read_parquet(self.cache_dir / "results.parquet")
+            requests = pd.read_parquet(self.cache_dir / "requests.parquet")
+        except FileNotFoundError:
+            return
+        except Exception as exc:
+            log.warning("Ignoring the table cache in %s: %s", self.cache_dir, exc)
+            return
+        if list(results.columns) != list(self._results.columns) or list(requests.columns) != list(
+            self._requests.columns
+        ):
+            return
+        self._results = results
+        self._requests = requests
+        self._skipped = {
+            item["path"]: Skipped(item["path"], item["version"], item["reason"])
+            for item in meta.get("skipped", [])
+        }
+
+    def _write_cache(self) -> None:
+        if self.cache_dir is None:
+            return
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            for name, frame in (("results", self._results), ("requests", self._requests)):
+                temp = self.cache_dir / f".{name}.parquet.tmp"
+                frame.to_parquet(temp, index=False)
+                temp.replace(self.cache_dir / f"{name}.parquet")
+            meta = {
+                "schema": CACHE_SCHEMA,
+                "results_store": self.results_store.location,
+                "queue_store": self.queue_store.location,
+                "skipped": [
+                    {"path": s.path, "version": s.version, "reason": s.reason}
+                    for s in self._skipped.values()
+                ],
+            }
+            temp = self.cache_dir / ".meta.json.tmp"
+            temp.write_bytes(orjson.dumps(meta))
+            temp.replace(self.cache_dir / "meta.json")
+        except OSError as exc:
+            log.warning("Could not write the table cache in %s: %s", self.cache_dir, exc)
+
+
+def _replace_rows(frame: pd.DataFrame, stale: set[str], new: pd.DataFrame) -> pd.DataFrame:
+    kept = frame[~frame["path"].isin(stale)] if stale else frame
+    if new.empty:
+        return kept.reset_index(drop=True)
+    if kept.empty:
+        return new.reset_index(drop=True)
+    return pd.concat([kept, new], ignore_index=True)
+
+
+def _cache_key(results_location: str, queue_location: str) -> str:
+    digest = hashlib.sha256(f"{results_location}\n{queue_location}".encode()).hexdigest()
+    return digest[:16]

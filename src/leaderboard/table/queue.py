@@ -1,0 +1,64 @@
+"""The queue as people follow it: requests grouped by status, newest first. Pure."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from leaderboard.domain import Status
+
+QUEUE_COLUMNS = {
+    "model": "Model",
+    "revision": "Revision",
+    "precision": "Precision",
+    "weight_type": "Weight type",
+    "model_type": "Type",
+    "submitted": "Submitted",
+    "sender": "Sender",
+    "status": "Status",
+    "reason": "Reason",
+}
+STATUS_ORDER = (Status.RUNNING, Status.PENDING, Status.FINISHED, Status.FAILED)
+
+
+def queue_groups(requests: pd.DataFrame) -> dict[Status, pd.DataFrame]:
+    """One frame per status, newest submission first, columns keyed as in QUEUE_COLUMNS."""
+    ordered = requests.sort_values(
+        ["submitted_at", "path"], ascending=False, na_position="last", kind="stable"
+    )
+    groups = {}
+    for status in STATUS_ORDER:
+        rows = ordered[ordered["status"] == status.value]
+        columns = list(QUEUE_COLUMNS)
+        if status is not Status.FAILED:
+            columns.remove("reason")
+        groups[status] = rows[columns].reset_index(drop=True)
+    return groups
+
+
+def status_json(requests: pd.DataFrame) -> dict[str, list[dict]]:
+    """`{"pending": [...], "running": [...], "finished": [...], "failed": [...]}` (DESIGN §6)."""
+    out: dict[str, list[dict]] = {}
+    for status, rows in queue_groups(requests).items():
+        items = []
+        for record in rows.to_dict("records"):
+            item = {
+                "model": record["model"],
+                "revision": record["revision"],
+                "precision": record["precision"],
+                "weight_type": record["weight_type"],
+                "status": record["status"],
+                "submitted_time": record["submitted"],
+                "model_type": record["model_type"],
+                "sender": record["sender"],
+            }
+            if status is Status.FAILED:
+                item["reason"] = record["reason"]
+            items.append({k: (None if _is_nan(v) else v) for k, v in item.items()})
+        out[status.value.lower()] = items
+    return {name: out[name] for name in ("pending", "running", "finished", "failed")}
+
+
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)

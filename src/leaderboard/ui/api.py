@@ -1,0 +1,60 @@
+"""Named API endpoints for `gradio_client`: typed functions, no widgets (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from leaderboard.query import Query, present, run_query, to_records
+from leaderboard.suites import get_suite
+from leaderboard.table import TableLoader, column_by_label_or_key
+from leaderboard.table.queue import status_json
+
+
+def register_api(loader: TableLoader) -> None:
+    """Call inside an open `gr.Blocks`."""
+
+    def query(
+        search: str = "",
+        board: str = "",
+        model_types: list[str] | None = None,
+        precisions: list[str] | None = None,
+        weight_types: list[str] | None = None,
+        params_min: float | None = None,
+        params_max: float | None = None,
+        sizes: list[str] | None = None,
+        hide: list[str] | None = None,
+        columns: list[str] | None = None,
+        sort: str = "average",
+        descending: bool = True,
+    ) -> list[dict]:
+        """Leaderboard rows as shown by default: one object per row, keyed by column label,
+        `Model` as plain `org/name`. Filters take the values of `python -m leaderboard table`
+        (model types: pretrained, continuously-pretrained, fine-tuned, chat, merge,
+        multimodal, other; sizes: edge, consumer, midrange, gpurich; hide: merged, moe,
+        flagged, unavailable); an empty list or null means no filter."""
+        snapshot = loader.snapshot
+        suite = get_suite(board or snapshot.default_suite or "v2")
+        request = Query(
+            search=search or "",
+            model_types=tuple(model_types) if model_types else None,
+            precisions=tuple(precisions) if precisions else None,
+            weight_types=tuple(weight_types) if weight_types else None,
+            params_min=params_min,
+            params_max=params_max,
+            sizes=tuple(sizes or ()),
+            hide=tuple(hide or ()),
+            columns=tuple(column_by_label_or_key(suite, c).key for c in columns)
+            if columns
+            else None,
+            sort=column_by_label_or_key(suite, sort or "average").key,
+            descending=descending,
+        )
+        rows = present(run_query(snapshot.board(suite.name), suite, request), suite, links=False)
+        return to_records(rows)
+
+    def queue() -> dict[str, list[dict]]:
+        """The queue: pending, running, finished and failed requests (failed with a reason)."""
+        return status_json(loader.snapshot.requests)
+
+    gr.api(query, api_name="query")
+    gr.api(queue, api_name="queue")

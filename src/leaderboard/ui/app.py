@@ -1,0 +1,96 @@
+"""The Gradio app: tabs, API endpoints, and the background refresh of the table."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import gradio as gr
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from leaderboard.config import Settings
+from leaderboard.table import TableLoader
+from leaderboard.ui.about_tab import build_about_tab
+from leaderboard.ui.api import register_api
+from leaderboard.ui.leaderboard_tab import build_leaderboard_tab, wire_page_load
+from leaderboard.ui.queue_tab import build_queue_tab, queue_updates
+from leaderboard.ui.texts import INTRODUCTION, TITLE
+
+log = logging.getLogger(__name__)
+
+CSS = """
+#leaderboard-table { font-size: 0.92rem; }
+#row-count p { margin: 0.25rem 0; opacity: 0.8; }
+.citation textarea { font-family: ui-monospace, monospace; font-size: 0.8rem; }
+"""
+
+
+def build_app(settings: Settings, loader: TableLoader | None = None) -> gr.Blocks:
+    """The whole app; `loader` is shared with the refresh job (tests pass their own)."""
+    loader = loader or TableLoader.from_settings(settings)
+    loader.load()
+    with gr.Blocks(title="Open LLM Leaderboard", analytics_enabled=False) as demo:
+        gr.Markdown(f"# {TITLE}\n{INTRODUCTION}", elem_id="intro")
+        with gr.Tabs():
+            with gr.Tab("🏅 Leaderboard", id="leaderboard"):
+                tab = build_leaderboard_tab(loader)
+            with gr.Tab("📝 About", id="about"):
+                build_about_tab(loader, settings.suite)
+            with gr.Tab("🗂️ Queue", id="queue"):
+                queue_outputs = build_queue_tab(loader)
+        wire_page_load(demo, tab, loader)
+        demo.load(
+            lambda: queue_updates(loader),
+            outputs=queue_outputs,
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        if settings.refresh_seconds:
+            timer = gr.Timer(settings.refresh_seconds)
+            timer.tick(
+                lambda: queue_updates(loader),
+                outputs=queue_outputs,
+                show_progress="hidden",
+                api_visibility="private",
+            )
+        register_api(loader)
+    demo.leaderboard_loader = loader  # type: ignore[attr-defined]  # for tests and `serve`
+    return demo
+
+
+def start_refresh(loader: TableLoader, settings: Settings) -> BackgroundScheduler | None:
+    """Fold new and changed files into the table every `refresh_seconds`, never twice at once."""
+    if not settings.refresh_seconds:
+        return None
+    scheduler = BackgroundScheduler(daemon=True)
+    scheduler.add_job(
+        _refresh,
+        "interval",
+        args=[loader],
+        seconds=settings.refresh_seconds,
+        max_instances=1,
+        coalesce=True,
+        id="refresh-table",
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _refresh(loader: TableLoader) -> None:
+    if loader.refresh():
+        log.info("Table refreshed: generation %d", loader.snapshot.generation)
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    demo = build_app(settings)
+    scheduler = start_refresh(demo.leaderboard_loader, settings)  # type: ignore[attr-defined]
+    try:
+        demo.queue(default_concurrency_limit=8).launch(
+            server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+            server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+            footer_links=["api", "settings"],
+            css=CSS,
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)

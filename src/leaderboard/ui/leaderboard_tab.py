@@ -1,0 +1,400 @@
+"""The Leaderboard tab: controls -> Query -> rows, with the view mirrored in the URL.
+
+Callbacks only translate between widget values and a `Query`; searching, filtering and
+sorting live in `leaderboard.query`, and the rows come from the loader's current snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import gradio as gr
+import pandas as pd
+
+from leaderboard.errors import LeaderboardError
+from leaderboard.query import (
+    HIDE_OPTIONS,
+    MODEL_TYPE_CHOICES,
+    PRECISION_CHOICES,
+    SIZE_BUCKETS,
+    WEIGHT_TYPE_CHOICES,
+    Query,
+    from_params,
+    present,
+    run_query,
+    to_params,
+)
+from leaderboard.suites import Suite, get_suite
+from leaderboard.table import Kind, TableLoader, board_columns, default_visible_keys
+from leaderboard.ui.texts import SEARCH_PLACEHOLDER
+
+ALL_TYPES = [t.short for t in MODEL_TYPE_CHOICES]
+ALL_PRECISIONS = [p.value for p in PRECISION_CHOICES]
+ALL_WEIGHT_TYPES = [w.value for w in WEIGHT_TYPE_CHOICES]
+DESCENDING, ASCENDING = "descending", "ascending"
+
+# Runs in the browser after each update: put the view's parameters in the address bar.
+PUSH_URL_JS = """(qs) => {
+  const url = new URL(window.location.href);
+  url.search = qs ? "?" + qs : "";
+  window.history.replaceState(null, "", url.toString());
+  return [];
+}"""
+
+
+def _all_or_selection(selected: list[str] | None, everything: list[str]) -> tuple[str, ...] | None:
+    chosen = [value for value in everything if value in (selected or [])]
+    return None if len(chosen) == len(everything) else tuple(chosen)
+
+
+def column_choices(suite: Suite) -> list[tuple[str, str]]:
+    return [(c.label, c.key) for c in board_columns(suite) if not c.pinned]
+
+
+def sort_choices(suite: Suite) -> list[tuple[str, str]]:
+    return [(c.label, c.key) for c in board_columns(suite) if c.key != "rank"]
+
+
+def datatypes(frame: pd.DataFrame, suite: Suite) -> list[str]:
+    kinds = {c.label: c.kind for c in board_columns(suite)}
+    return [kinds[label].value if label in kinds else Kind.TEXT.value for label in frame.columns]
+
+
+@dataclass
+class LeaderboardTab:
+    """The tab's widgets; `inputs` are in the order the callbacks take them."""
+
+    board: gr.Radio
+    search: gr.Textbox
+    model_types: gr.CheckboxGroup
+    precisions: gr.CheckboxGroup
+    weight_types: gr.CheckboxGroup
+    sizes: gr.CheckboxGroup
+    params_min: gr.Number
+    params_max: gr.Number
+    hide: gr.CheckboxGroup
+    columns: gr.CheckboxGroup
+    sort: gr.Dropdown
+    order: gr.Radio
+    table: gr.Dataframe
+    count: gr.Markdown
+    url_state: gr.Textbox
+    generation: gr.State
+
+    @property
+    def inputs(self) -> list:
+        return [
+            self.board,
+            self.search,
+            self.model_types,
+            self.precisions,
+            self.weight_types,
+            self.sizes,
+            self.params_min,
+            self.params_max,
+            self.hide,
+            self.columns,
+            self.sort,
+            self.order,
+        ]
+
+    @property
+    def view_outputs(self) -> list:
+        return [self.table, self.count, self.url_state]
+
+
+class LeaderboardView:
+    """Callbacks of the tab, bound to a loader whose snapshot may be refreshed at any time."""
+
+    def __init__(self, loader: TableLoader):
+        self.loader = loader
+
+    # -- controls <-> Query --------------------------------------------------------------------
+
+    def query_from_controls(
+        self,
+        suite: Suite,
+        search: str,
+        model_types: list[str],
+        precisions: list[str],
+        weight_types: list[str],
+        sizes: list[str],
+        params_min: float | None,
+        params_max: float | None,
+        hide: list[str],
+        columns: list[str],
+        sort: str,
+        order: str,
+    ) -> Query:
+        valid_columns = [key for _, key in column_choices(suite)]
+        chosen = tuple(key for key in valid_columns if key in (columns or []))
+        defaults = tuple(key for key in default_visible_keys(suite) if key in valid_columns)
+        sort_keys = [key for _, key in sort_choices(suite)]
+        return Query(
+            search=(search or "").strip(),
+            model_types=_all_or_selection(model_types, ALL_TYPES),
+            precisions=_all_or_selection(precisions, ALL_PRECISIONS),
+            weight_types=_all_or_selection(weight_types, ALL_WEIGHT_TYPES),
+            params_min=params_min,
+            params_max=params_max,
+            sizes=tuple(b.key for b in SIZE_BUCKETS if b.key in (sizes or [])),
+            hide=tuple(key for key in HIDE_OPTIONS if key in (hide or [])),
+            columns=None if chosen == defaults else chosen,
+            sort=sort if sort in sort_keys else "average",
+            descending=order != ASCENDING,
+        )
+
+    # -- callbacks -----------------------------------------------------------------------------
+
+    def rows(self, suite: Suite, query: Query) -> pd.DataFrame:
+        board = self.loader.snapshot.board(suite.name)
+        return present(run_query(board, suite, query), suite, links=True)
+
+    def page(self, suite: Suite, query: Query) -> tuple[pd.DataFrame, str, str]:
+        """(rows, count text, URL query string) for a query."""
+        rows = self.rows(suite, query)
+        total = len(self.loader.snapshot.board(suite.name))
+        count = f"Showing **{len(rows):,}** of **{total:,}** models"
+        params = to_params(query)
+        if suite.name != self.loader.snapshot.default_suite:
+            params = {"board": suite.name, **params}
+        return rows, count, urlencode(params)
+
+    def view(self, suite: Suite, query: Query):
+        """Updates of (table, count, url); a query that cannot run keeps the table as is."""
+        try:
+            rows, count, url = self.page(suite, query)
+        except LeaderboardError as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip(), gr.skip()
+        return gr.Dataframe(value=rows, datatype=datatypes(rows, suite)), count, url
+
+    def update(
+        self,
+        board: str,
+        search: str,
+        model_types: list[str],
+        precisions: list[str],
+        weight_types: list[str],
+        sizes: list[str],
+        params_min: float | None,
+        params_max: float | None,
+        hide: list[str],
+        columns: list[str],
+        sort: str,
+        order: str,
+    ):
+        suite = get_suite(board or self.loader.snapshot.default_suite or "v2")
+        query = self.query_from_controls(
+            suite,
+            search,
+            model_types,
+            precisions,
+            weight_types,
+            sizes,
+            params_min,
+            params_max,
+            hide,
+            columns,
+            sort,
+            order,
+        )
+        return self.view(suite, query)
+
+    def switch_board(self, board: str):
+        """A new board has other benchmark columns: reset the column and sort choices."""
+        suite = get_suite(board)
+        return (
+            gr.CheckboxGroup(
+                choices=column_choices(suite), value=list(default_visible_keys(suite))
+            ),
+            gr.Dropdown(choices=sort_choices(suite), value="average"),
+        )
+
+    def on_load(self, generation: int, request: gr.Request):
+        """Apply a shared URL's parameters; refresh a page built before the latest data."""
+        snapshot = self.loader.snapshot
+        params = dict(request.query_params) if request else {}
+        wanted = params.get("board") or snapshot.default_suite or "v2"
+        if not params and generation == snapshot.generation:
+            return [gr.skip()] * 16
+        suite = get_suite(wanted if wanted in snapshot.boards else snapshot.default_suite or "v2")
+        query = from_params(params, suite)
+        table, count, url = self.view(suite, query)
+        return [
+            gr.Radio(
+                choices=board_choices(self.loader),
+                value=suite.name,
+                visible=len(snapshot.board_order) > 1,
+            ),
+            query.search,
+            list(query.model_types) if query.model_types is not None else ALL_TYPES,
+            list(query.precisions) if query.precisions is not None else ALL_PRECISIONS,
+            list(query.weight_types) if query.weight_types is not None else ALL_WEIGHT_TYPES,
+            list(query.sizes),
+            query.params_min,
+            query.params_max,
+            list(query.hide),
+            gr.CheckboxGroup(
+                choices=column_choices(suite),
+                value=list(
+                    query.columns if query.columns is not None else default_visible_keys(suite)
+                ),
+            ),
+            gr.Dropdown(choices=sort_choices(suite), value=query.sort),
+            DESCENDING if query.descending else ASCENDING,
+            table,
+            count,
+            url,
+            snapshot.generation,
+        ]
+
+
+def board_choices(loader: TableLoader) -> list[tuple[str, str]]:
+    snapshot = loader.snapshot
+    return [(get_suite(name).title, name) for name in snapshot.board_order]
+
+
+def build_leaderboard_tab(loader: TableLoader) -> LeaderboardTab:
+    """Lay out the tab (inside an open `gr.Tab`) and wire its events."""
+    view = LeaderboardView(loader)
+    snapshot = loader.snapshot
+    suite = get_suite(snapshot.default_suite or "v2")
+    initial_rows, initial_count, _ = view.page(suite, Query())
+
+    board = gr.Radio(
+        choices=board_choices(loader),
+        value=suite.name,
+        label="Board",
+        visible=len(snapshot.board_order) > 1,
+        elem_id="board",
+    )
+    search = gr.Textbox(
+        placeholder=SEARCH_PLACEHOLDER, show_label=False, elem_id="search", max_lines=1
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            model_types = gr.CheckboxGroup(
+                choices=[(t.value, t.short) for t in MODEL_TYPE_CHOICES],
+                value=ALL_TYPES,
+                label="Model types",
+                elem_id="filter-types",
+            )
+            with gr.Row():
+                precisions = gr.CheckboxGroup(
+                    choices=ALL_PRECISIONS,
+                    value=ALL_PRECISIONS,
+                    label="Precision",
+                    elem_id="filter-precision",
+                )
+                weight_types = gr.CheckboxGroup(
+                    choices=ALL_WEIGHT_TYPES,
+                    value=ALL_WEIGHT_TYPES,
+                    label="Weight type",
+                    elem_id="filter-weight-type",
+                )
+        with gr.Column(scale=2):
+            sizes = gr.CheckboxGroup(
+                choices=[(b.label, b.key) for b in SIZE_BUCKETS],
+                label="Size",
+                elem_id="filter-size",
+            )
+            with gr.Row():
+                params_min = gr.Number(label="Min #params (B)", minimum=0, elem_id="params-min")
+                params_max = gr.Number(label="Max #params (B)", minimum=0, elem_id="params-max")
+            hide = gr.CheckboxGroup(
+                choices=[(label, key) for key, label in HIDE_OPTIONS.items()],
+                label="Hide",
+                elem_id="filter-hide",
+            )
+    with gr.Accordion("Columns and sorting", open=False, elem_id="columns-accordion"):
+        columns = gr.CheckboxGroup(
+            choices=column_choices(suite),
+            value=list(default_visible_keys(suite)),
+            label="Columns",
+            elem_id="columns",
+        )
+        with gr.Row():
+            sort = gr.Dropdown(
+                choices=sort_choices(suite), value="average", label="Sort by", elem_id="sort"
+            )
+            order = gr.Radio(
+                choices=[DESCENDING, ASCENDING], value=DESCENDING, label="Order", elem_id="order"
+            )
+    count = gr.Markdown(initial_count, elem_id="row-count")
+    table = gr.Dataframe(
+        value=initial_rows,
+        datatype=datatypes(initial_rows, suite),
+        interactive=False,
+        max_height=800,
+        elem_id="leaderboard-table",
+        buttons=["fullscreen", "copy"],
+        show_search="none",
+        pinned_columns=3,
+        wrap=False,
+    )
+    url_state = gr.Textbox(visible=False, elem_id="url-state")
+    generation = gr.State(snapshot.generation)
+    tab = LeaderboardTab(
+        board,
+        search,
+        model_types,
+        precisions,
+        weight_types,
+        sizes,
+        params_min,
+        params_max,
+        hide,
+        columns,
+        sort,
+        order,
+        table,
+        count,
+        url_state,
+        generation,
+    )
+
+    triggers = [
+        search.submit,
+        search.input,
+        model_types.input,
+        precisions.input,
+        weight_types.input,
+        sizes.input,
+        params_min.submit,
+        params_min.blur,
+        params_max.submit,
+        params_max.blur,
+        hide.input,
+        columns.input,
+        sort.input,
+        order.input,
+    ]
+    gr.on(
+        triggers,
+        view.update,
+        inputs=tab.inputs,
+        outputs=tab.view_outputs,
+        show_progress="hidden",
+        trigger_mode="always_last",
+        api_visibility="private",
+    ).then(None, inputs=url_state, js=PUSH_URL_JS, api_visibility="private")
+    board.input(
+        view.switch_board, inputs=board, outputs=[columns, sort], api_visibility="private"
+    ).then(view.update, inputs=tab.inputs, outputs=tab.view_outputs, api_visibility="private").then(
+        None, inputs=url_state, js=PUSH_URL_JS, api_visibility="private"
+    )
+    return tab
+
+
+def wire_page_load(demo: gr.Blocks, tab: LeaderboardTab, loader: TableLoader) -> None:
+    view = LeaderboardView(loader)
+    outputs = [*tab.inputs, *tab.view_outputs, tab.generation]
+    demo.load(
+        view.on_load,
+        inputs=tab.generation,
+        outputs=outputs,
+        show_progress="hidden",
+        api_visibility="private",
+    )

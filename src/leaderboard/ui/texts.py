@@ -1,0 +1,74 @@
+"""Every sentence the app shows, in one place (as the leaderboard template keeps `about`)."""
+
+from __future__ import annotations
+
+from leaderboard.suites import Suite
+
+TITLE = "🏆 Open LLM Leaderboard"
+
+INTRODUCTION = (
+    "Compare open large language models on the same benchmarks, run the same way, with "
+    "[EleutherAI's lm-evaluation-harness](https://github.com/EleutherAI/lm-evaluation-harness). "
+    "Search, filter, choose columns and sort; the address bar always holds the current view, "
+    "so you can share it."
+)
+
+SEARCH_PLACEHOLDER = (
+    "🔍 Search models: `llama; mistral` (either), `qwen @license:apache` (both); "
+    "fields: @license: @type: @precision: @architecture:"
+)
+
+FAQ = """
+### FAQ
+
+**Why is my model not on the board?** Only models whose evaluation finished are shown. Open
+the *Queue* tab to see whether it is pending, running or failed, and why it failed.
+
+**Why do two models share a rank?** Ranks follow the Average as shown (two decimals); equal
+averages share a rank, and the next rank is skipped, as in sports tables.
+
+**What do "Merged", "MoE" and "Flagged" mean?** *Merged*: the model is a merge of other
+models (tagged `merge` or `mergekit` on the Hub, or submitted as a merge). *MoE*: a mixture of
+experts (tagged `moe`, or `moe` in its name). *Flagged*: the operator flagged it, usually for
+suspected benchmark contamination; the *Hide* filters remove such rows.
+
+**Why is a score empty?** The results hold no value for that benchmark run with the
+benchmark's few-shot setting. The Average is only given when every benchmark has a score.
+
+**How is the CO₂ cost computed?** Evaluation time × the evaluation machine's power × the
+grid's carbon intensity, with the operator's settings (`LEADERBOARD_CO2_POWER_KW`,
+`LEADERBOARD_CO2_GRID_G_PER_KWH`).
+
+**Can I query the board from code?** Yes: `gradio_client.Client(url).predict(search="llama",
+api_name="/query")` returns the rows; `python -m leaderboard table --json` does the same
+from a terminal.
+"""
+
+
+def benchmarks_markdown(suite: Suite) -> str:
+    lines = [f"## {suite.title}", "", suite.description, "", "### Benchmarks", ""]
+    lines.append("| Benchmark | Shots | Metric | What it measures |")
+    lines.append("|---|---|---|---|")
+    for benchmark in suite.benchmarks:
+        label = f"[{benchmark.label}]({benchmark.paper})" if benchmark.paper else benchmark.label
+        shots = "" if benchmark.n_shot is None else str(benchmark.n_shot)
+        lines.append(f"| {label} | {shots} | {benchmark.metric_label} | {benchmark.description} |")
+    lines += ["", "### How scores are computed", "", suite.normalization]
+    return "\n".join(lines)
+
+
+def reproduce_command(suite: Suite, *, chat_template: bool = False) -> str:
+    """The exact lm-eval command(s) that produce a results file of this suite."""
+    args = (
+        '--model hf --model_args "pretrained=<org>/<model>,revision=<commit sha>,dtype=<precision>"'
+    )
+    extra = " --apply_chat_template --fewshot_as_multiturn" if chat_template else ""
+    include = " --include_path <this repo>/src/leaderboard/tasks" if suite.include_path else ""
+    commands = []
+    for run in suite.runs:
+        shots = "" if run.num_fewshot is None else f" --num_fewshot {run.num_fewshot}"
+        commands.append(
+            f"lm_eval {args} --tasks {','.join(run.tasks)}{shots}{include} "
+            f"--batch_size auto --log_samples --output_path results{extra}"
+        )
+    return "\n".join(commands)
