@@ -27,7 +27,7 @@ def repo_id_problem(repo_id: str) -> str | None:
     if ".." in repo_id or "--" in repo_id:
         return f"The model id {repo_id!r} must not contain `..` or `--`."
     for part in parts:
-        if not part or not _REPO_PART.match(part) or part[0] in "-." or part[-1] in "-.":
+        if not part or not _REPO_PART.fullmatch(part) or part[0] in "-." or part[-1] in "-.":
             return (
                 f"The model id {repo_id!r} may only use letters, digits, `-`, `_` and `.`, "
                 "and no part may start or end with `-` or `.`."
@@ -62,7 +62,7 @@ def parse_timestamp(raw: object) -> datetime | None:
     Accepts ISO 8601 with `T` or a space, `Z` or an offset, times written with `:` or `-`
     (as in results file names), and Unix epoch seconds. Returns None for anything else.
     """
-    if raw is None or raw == "":
+    if raw is None or raw == "" or isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
         try:

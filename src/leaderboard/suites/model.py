@@ -100,7 +100,7 @@ class BenchmarkScore:
 def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore | None:
     values = [part.read(result, benchmark.n_shot) for part in benchmark.parts]
     complete = all(value is not None for value in values)
-    aggregate = benchmark.aggregate.read(result, None) if benchmark.aggregate else None
+    aggregate = _aggregate(result, benchmark)
     if benchmark.scoring is Scoring.SINGLE:
         part = benchmark.parts[0]
         raw = values[0] if values[0] is not None else aggregate
@@ -123,6 +123,20 @@ def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore 
     ]
     raw = aggregate if aggregate is not None else _weighted_mean(result, benchmark, values)
     return BenchmarkScore(raw, sum(normalized) / len(normalized))
+
+
+def _aggregate(result: EvalResult, benchmark: Benchmark) -> float | None:
+    """The file's own aggregate, unless it or the parts it sums ran with other shots."""
+    if benchmark.aggregate is None:
+        return None
+    if benchmark.n_shot is not None and any(
+        task in result.metrics and not _shots_match(result, task, benchmark.n_shot)
+        for part in benchmark.parts
+        for source in part.sources
+        for task in source.tasks
+    ):
+        return None
+    return benchmark.aggregate.read(result, benchmark.n_shot)
 
 
 def _weighted_mean(result: EvalResult, benchmark: Benchmark, values: list) -> float:

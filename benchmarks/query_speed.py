@@ -1,0 +1,282 @@
+"""Query speed over a large board: search + filters + sort, in-process, vs the template's way.
+
+    PYTHONPATH=src python benchmarks/query_speed.py [--workdir DIR] [--rows 100000]
+        [--runs 30] [--baseline-runs 30] [--profile]
+
+The board (default 100,000 rows) is built in memory from synthetic entries: the synthetic
+models of `leaderboard.demo_data.synthetic_models` go through the same functions a store's
+files go through (`parse_results` -> `result_entries`, `request_entry`, `results_frame`,
+`requests_frame`, `build_board`), without writing 200,000 files. The entry frames are cached
+as parquet in the work folder, so only the first run pays for generating them.
+
+Ours, per query: `run_query(board, suite, query)` + `present(rows, suite, links=True)`, which is
+what the leaderboard tab's callback computes before handing the rows to Gradio.
+
+Baseline per query (template_like.update_table and friends): the template-era app's callbacks
+over an un-indexed display frame (rounded, labelled columns, Model as an HTML link, a hidden
+`model_name_for_query` column): a copy of the hidden frame per call (Gradio sends it back from
+the browser on every event; a copy is a lower bound of that), `filter_models` (its size filter
+is a per-row `apply` over an IntervalIndex), `filter_queries` (`str.contains` per `;`
+alternative, concat, drop_duplicates), naive `str.contains` / boolean filters for what the
+template lacks (`@license:`, hide merged/flagged), `sort_values` for another sort column, and
+`select_columns`.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
+import template_like as tl
+from leaderboard.config import Settings
+from leaderboard.demo_data import synthetic_models
+from leaderboard.domain import parse_results
+from leaderboard.query import PRECISION_CHOICES, Query, present, run_query
+from leaderboard.suites import get_suite
+from leaderboard.table.build import (
+    build_board,
+    request_entry,
+    requests_frame,
+    result_entries,
+    results_frame,
+)
+
+SUITE = get_suite("v2")
+ALL_PRECISIONS = [p.value for p in PRECISION_CHOICES]
+
+
+def entry_frames(workdir: Path, rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(results entries, request entries) of `rows` synthetic models, cached as parquet."""
+    folder = Path(workdir) / f"entries-v2-{rows}-seed0"
+    results_path, requests_path = folder / "results.parquet", folder / "requests.parquet"
+    if results_path.exists() and requests_path.exists():
+        return pd.read_parquet(results_path), pd.read_parquet(requests_path)
+    print(f"[setup] building {rows:,} synthetic entries in memory (once) ...", flush=True)
+    start = time.perf_counter()
+    result_rows, request_rows = [], []
+    for index, model in enumerate(synthetic_models(rows, SUITE, seed=0)):
+        version = f"synthetic-{index}"
+        result = parse_results(model.results, path=model.results_path)
+        result_rows.extend(result_entries(result, model.results_path, version))
+        request_rows.append(request_entry(model.request, model.request.path, version))
+    results, requests = results_frame(result_rows), requests_frame(request_rows)
+    folder.mkdir(parents=True, exist_ok=True)
+    results.to_parquet(results_path, index=False)
+    requests.to_parquet(requests_path, index=False)
+    print(f"[setup] done in {time.perf_counter() - start:.1f} s", flush=True)
+    return results, requests
+
+
+def template_frame(board: pd.DataFrame) -> pd.DataFrame:
+    """The template's display frame for the same rows: what `get_leaderboard_df` returns
+    (labelled, rounded, Model as an HTML link) plus the OLL's Merged/MoE/Flagged columns."""
+    model_types = board["model_type"].astype(str)
+    frame = pd.DataFrame(
+        {
+            "T": board["type_symbol"],
+            "Model": [tl.make_clickable_model(m) for m in board["model"]],
+            "Average ⬆️": board["average"],
+            **{b.label: board[b.key] for b in SUITE.benchmarks},
+            "Type": model_types,
+            "Architecture": board["architecture"],
+            "Weight type": board["weight_type"],
+            "Precision": board["precision"],
+            "Hub License": board["license"],
+            "#Params (B)": board["params_b"],
+            "Hub ❤️": board["likes"],
+            "Available on the hub": board["available"],
+            "Model sha": board["model_sha"],
+            "Merged": board["merged"],
+            "MoE": board["moe"],
+            "Flagged": board["flagged"],
+            "model_name_for_query": board["model"],
+        }
+    )
+    # The template keeps a default RangeIndex after sorting and rounds once at build time.
+    return frame.sort_values("Average ⬆️", ascending=False).round(2).reset_index(drop=True)
+
+
+DEFAULT_COLUMNS = [
+    "Average ⬆️",
+    *[b.label for b in SUITE.benchmarks],
+    "Type",
+    "Architecture",
+    "Precision",
+    "#Params (B)",
+    "Hub License",
+    "Hub ❤️",
+]
+ALL_SIZES = list(tl.NUMERIC_INTERVALS)
+
+
+def template_query(
+    hidden: pd.DataFrame,
+    *,
+    search: str = "",
+    precisions: list[str] | None = None,
+    sizes: list[str] | None = None,
+    license_contains: str | None = None,
+    hide: tuple[str, ...] = (),
+    sort: str | None = None,
+) -> pd.DataFrame:
+    df = hidden.copy()  # Gradio deserializes the hidden table on every event; a copy is less
+    types = df["T"].unique().tolist()  # every type checked
+    # update_table = filter_models + filter_queries + select_columns; the OLL app applied its
+    # extra filters (hide merged/flagged ...) inside filter_models, before select_columns.
+    shown = tl.filter_models(df, types, sizes or ALL_SIZES, precisions or ALL_PRECISIONS, True)
+    for column in hide:
+        shown = shown[shown[column] == False]  # noqa: E712  # as the OLL app wrote it
+    shown = tl.filter_queries(search, shown)
+    if license_contains is not None:
+        shown = shown[shown["Hub License"].str.contains(license_contains, case=False)]
+    if sort is not None:
+        shown = shown.sort_values(sort, ascending=False)
+    return tl.select_columns(shown, DEFAULT_COLUMNS)
+
+
+def scenarios(board: pd.DataFrame):
+    """(name, our Query, baseline keyword arguments) of representative queries."""
+    top_precision = str(board["precision"].iloc[0])
+    others = [p for p in ALL_PRECISIONS if p != top_precision]
+    return [
+        ("default (no filter, sort by Average)", Query(), {}),
+        ("search text `model-0004`", Query(search="model-0004"), {"search": "model-0004"}),
+        (
+            "search `model-0001;model-0002` (a;b)",
+            Query(search="model-0001;model-0002"),
+            {"search": "model-0001;model-0002"},
+        ),
+        ("search `@license:mit`", Query(search="@license:mit"), {"license_contains": "mit"}),
+        (
+            f"uncheck one precision ({top_precision})",
+            Query(precisions=tuple(others)),
+            {"precisions": others},
+        ),
+        ("size bucket consumer (3-7B)", Query(sizes=("consumer",)), {"sizes": ["~7"]}),
+        (
+            "hide merged + flagged",
+            Query(hide=("merged", "flagged")),
+            {"hide": ("Merged", "Flagged")},
+        ),
+        ("sort by Hub likes", Query(sort="likes"), {"sort": "Hub ❤️"}),
+        (
+            "search + 2 filters + sort",
+            Query(
+                search="synthetic-org-01",
+                precisions=tuple(others),
+                sizes=("midrange",),
+                hide=("merged",),
+                sort="params_b",
+            ),
+            {
+                "search": "synthetic-org-01",
+                "precisions": others,
+                "sizes": ["~13", "~35", "~60"],
+                "hide": ("Merged",),
+                "sort": "#Params (B)",
+            },
+        ),
+    ]
+
+
+def profile(title: str, run, repeats: int = 20) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeats):
+        run()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(18)
+    lines = out.getvalue().splitlines()
+    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+    print(f"\n--- cProfile: {title}, {repeats} calls (top 18 by cumulative time) ---")
+    print("\n".join(lines[start:]))
+
+
+def main() -> int:
+    parser = common.base_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="board rows (100000)")
+    parser.add_argument("--runs", type=int, default=30, help="runs per query, ours (30)")
+    parser.add_argument("--baseline-runs", type=int, default=30, help="runs per query, baseline")
+    parser.add_argument("--profile", action="store_true", help="cProfile ours per query")
+    args = parser.parse_args()
+
+    print(f"# query_speed ({common.machine_line()})")
+    results, requests = entry_frames(args.workdir, args.rows)
+    settings = Settings()
+    with common.stopwatch() as took:
+        board = build_board(
+            results,
+            requests,
+            SUITE,
+            co2_power_kw=settings.co2_power_kw,
+            co2_grid_g_per_kwh=settings.co2_grid_g_per_kwh,
+        )
+    print(
+        f"board: {len(board):,} rows x {board.shape[1]} columns, built from entries by "
+        f"build_board in {common.fmt_seconds(took[0])} (synthetic entries, no files written)"
+    )
+    hidden = template_frame(board)
+
+    table = []
+    for name, query, baseline_kwargs in scenarios(board):
+        holder: dict = {}
+
+        def ours(query=query, holder=holder):
+            holder["rows"] = present(run_query(board, SUITE, query), SUITE, links=True)
+
+        def theirs(kwargs=baseline_kwargs, holder=holder):
+            holder["base"] = template_query(hidden, **kwargs)
+
+        mine = common.measure(ours, repeats=args.runs, warmup=2)
+        base = common.measure(theirs, repeats=args.baseline_runs, warmup=1)
+        table.append(
+            (
+                name,
+                f"{len(holder['rows']):,}",
+                common.fmt_seconds(mine.median),
+                common.fmt_seconds(mine.p90),
+                f"{len(holder['base']):,}",
+                common.fmt_seconds(base.median),
+                common.fmt_seconds(base.p90),
+                common.fmt_ratio(base.median, mine.median),
+            )
+        )
+        print(f"  {name}: ours {common.fmt_seconds(mine.median)}", flush=True)
+        if args.profile:
+            profile(f"ours: {name}", ours)
+
+    common.print_table(
+        [
+            "query",
+            "rows",
+            "ours median",
+            "ours p90",
+            "base rows",
+            "baseline median",
+            "baseline p90",
+            "ratio",
+        ],
+        table,
+        title=f"Query over {len(board):,} rows: run_query + present (ours, {args.runs} runs) vs "
+        f"the template's callbacks (baseline, {args.baseline_runs} runs)",
+    )
+    print(
+        "\nratio = baseline median / ours median. Row counts differ where the template's "
+        "semantics differ (its size buckets are (4,9] for `~7`, not 3-7B; its search reads "
+        "only the model name; it returns alternatives grouped, not in board order)."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

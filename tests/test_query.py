@@ -1,0 +1,430 @@
+"""The query layer as a table of cases: no gradio, no files, just a board and a Query."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from leaderboard.domain import EvalRequest, ModelType, Precision, Status, WeightType
+from leaderboard.domain.results import EvalResult, ResultFormat
+from leaderboard.errors import QueryError
+from leaderboard.query import (
+    Query,
+    from_params,
+    parse_search,
+    present,
+    run_query,
+    to_params,
+    to_records,
+)
+from leaderboard.suites import get_suite
+from leaderboard.table.build import (
+    build_board,
+    request_entry,
+    requests_frame,
+    result_entries,
+    results_frame,
+)
+
+V1 = get_suite("v1")
+BENCHMARKS = ("arc", "hellaswag", "mmlu", "truthfulqa", "winogrande", "gsm8k")
+TASKS = {
+    "arc": ("arc_challenge", "acc_norm"),
+    "hellaswag": ("hellaswag", "acc_norm"),
+    "mmlu": ("mmlu", "acc"),
+    "truthfulqa": ("truthfulqa_mc2", "acc"),
+    "winogrande": ("winogrande", "acc"),
+    "gsm8k": ("gsm8k", "acc"),
+}
+
+# model, precision, average-ish score, type, license, params, architecture, tags, flagged, on hub
+MODELS = [
+    (
+        "meta/llama-7b",
+        "float16",
+        0.60,
+        ModelType.PRETRAINED,
+        "llama2",
+        6.7,
+        "LlamaForCausalLM",
+        (),
+        "",
+        True,
+    ),
+    (
+        "meta/llama-70b",
+        "bfloat16",
+        0.75,
+        ModelType.PRETRAINED,
+        "llama2",
+        69.0,
+        "LlamaForCausalLM",
+        (),
+        "",
+        True,
+    ),
+    (
+        "mistral/mistral-7b-chat",
+        "bfloat16",
+        0.65,
+        ModelType.CHAT,
+        "apache-2.0",
+        7.2,
+        "MistralForCausalLM",
+        (),
+        "",
+        True,
+    ),
+    (
+        "merger/llama-mistral-merge",
+        "float16",
+        0.70,
+        ModelType.MERGE,
+        "apache-2.0",
+        7.2,
+        "MistralForCausalLM",
+        ("merge",),
+        "",
+        True,
+    ),
+    (
+        "moe/mixtral-8x7b",
+        "bfloat16",
+        0.72,
+        ModelType.FINE_TUNED,
+        "apache-2.0",
+        46.7,
+        "MixtralForCausalLM",
+        ("moe",),
+        "",
+        True,
+    ),
+    (
+        "tiny/phi-2",
+        "float16",
+        0.55,
+        ModelType.PRETRAINED,
+        "mit",
+        2.7,
+        "PhiForCausalLM",
+        (),
+        "",
+        True,
+    ),
+    (
+        "shady/contaminated-7b",
+        "float16",
+        0.80,
+        ModelType.FINE_TUNED,
+        "mit",
+        7.0,
+        "LlamaForCausalLM",
+        (),
+        "contaminated",
+        True,
+    ),
+    ("gone/deleted-13b", "4bit", 0.50, ModelType.CHAT, "", 13.0, "LlamaForCausalLM", (), "", False),
+    (
+        "tiny/phi-2",
+        "bfloat16",
+        0.56,
+        ModelType.PRETRAINED,
+        "mit",
+        2.7,
+        "PhiForCausalLM",
+        (),
+        "",
+        True,
+    ),
+]
+
+
+def make_board() -> pd.DataFrame:
+    results, requests = [], []
+    for index, (
+        model,
+        precision,
+        level,
+        kind,
+        license_,
+        params,
+        arch,
+        tags,
+        flag,
+        on_hub,
+    ) in enumerate(MODELS):
+        metrics = {
+            task: {metric: level + 0.01 * offset}
+            for offset, (task, metric) in enumerate(TASKS.values())
+        }
+        result = EvalResult(
+            model=model,
+            precision=Precision.parse(precision),
+            metrics=metrics,
+            format=ResultFormat.TEMPLATE,
+            evaluation_seconds=3600.0,
+        )
+        results += result_entries(result, f"{model}/results_{index}.json", "v")
+        request = EvalRequest(
+            model=model,
+            precision=Precision.parse(precision),
+            weight_type=WeightType.ADAPTER if model == "tiny/phi-2" else WeightType.ORIGINAL,
+            status=Status.FINISHED,
+            model_type=kind,
+            license=license_,
+            params=params,
+            architectures=arch,
+            tags=tags,
+            flagged=flag,
+            still_on_hub=on_hub,
+        )
+        requests.append(request_entry(request, request.path, "v"))
+    return build_board(
+        results_frame(results),
+        requests_frame(requests),
+        V1,
+        co2_power_kw=5.6,
+        co2_grid_g_per_kwh=269.8,
+    )
+
+
+BOARD = make_board()
+
+
+def shown(query: Query) -> list[str]:
+    return list(run_query(BOARD, V1, query)["model"])
+
+
+def test_default_order_is_average_descending():
+    assert shown(Query()) == [
+        "shady/contaminated-7b",
+        "meta/llama-70b",
+        "moe/mixtral-8x7b",
+        "merger/llama-mistral-merge",
+        "mistral/mistral-7b-chat",
+        "meta/llama-7b",
+        "tiny/phi-2",
+        "tiny/phi-2",
+        "gone/deleted-13b",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("llama", {"meta/llama-7b", "meta/llama-70b", "merger/llama-mistral-merge"}),
+        ("LLAMA-7B", {"meta/llama-7b"}),
+        (
+            "llama; phi",
+            {"meta/llama-7b", "meta/llama-70b", "merger/llama-mistral-merge", "tiny/phi-2"},
+        ),
+        ("llama merge", {"merger/llama-mistral-merge"}),
+        (
+            "@license:apache",
+            {"mistral/mistral-7b-chat", "merger/llama-mistral-merge", "moe/mixtral-8x7b"},
+        ),
+        ("@license:APACHE @type:chat", {"mistral/mistral-7b-chat"}),
+        (
+            "@precision:float16",
+            {"meta/llama-7b", "merger/llama-mistral-merge", "tiny/phi-2", "shady/contaminated-7b"},
+        ),
+        ("@precision:4bit; @architecture:phi", {"gone/deleted-13b", "tiny/phi-2"}),
+        ("@architecture:mixtral", {"moe/mixtral-8x7b"}),
+        ("@type:pretrained 70b", {"meta/llama-70b"}),
+        ("nothing-matches", set()),
+        ("  ;  ; ", {m[0] for m in MODELS}),
+        ("<img src=x onerror=alert(1)>", set()),
+        ("(unbalanced [regex", set()),
+    ],
+)
+def test_search(search, expected):
+    assert set(shown(Query(search=search))) == expected
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [
+        ("@color:red", "`@color:` is not a field you can search"),
+        ("@license", "needs a value"),
+        ("@license:", "needs a value"),
+    ],
+)
+def test_search_errors_say_what_is_possible(search, message):
+    with pytest.raises(QueryError, match=message):
+        run_query(BOARD, V1, Query(search=search))
+
+
+def test_parse_search_structure():
+    alternatives = parse_search("a @license:mit; b")
+    assert [[(t.field, t.value) for t in terms] for terms in alternatives] == [
+        [(None, "a"), ("license", "mit")],
+        [(None, "b")],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (Query(model_types=("chat",)), {"mistral/mistral-7b-chat", "gone/deleted-13b"}),
+        (Query(model_types=()), set()),
+        (
+            Query(precisions=("bfloat16",)),
+            {"meta/llama-70b", "mistral/mistral-7b-chat", "moe/mixtral-8x7b", "tiny/phi-2"},
+        ),
+        (Query(weight_types=("Adapter",)), {"tiny/phi-2"}),
+        (Query(sizes=("edge",)), {"tiny/phi-2"}),
+        (Query(sizes=("consumer",)), {"meta/llama-7b", "shady/contaminated-7b"}),
+        (
+            Query(sizes=("midrange",)),
+            {
+                "mistral/mistral-7b-chat",
+                "merger/llama-mistral-merge",
+                "moe/mixtral-8x7b",
+                "gone/deleted-13b",
+            },
+        ),
+        (Query(sizes=("gpurich",)), {"meta/llama-70b"}),
+        (Query(sizes=("edge", "gpurich")), {"tiny/phi-2", "meta/llama-70b"}),
+        (
+            Query(params_min=7, params_max=13),
+            {
+                "shady/contaminated-7b",
+                "mistral/mistral-7b-chat",
+                "merger/llama-mistral-merge",
+                "gone/deleted-13b",
+            },
+        ),
+        (Query(params_min=40), {"meta/llama-70b", "moe/mixtral-8x7b"}),
+        (Query(params_max=3, sizes=("edge", "consumer")), {"tiny/phi-2"}),
+        (Query(hide=("merged",)), {m[0] for m in MODELS} - {"merger/llama-mistral-merge"}),
+        (Query(hide=("moe",)), {m[0] for m in MODELS} - {"moe/mixtral-8x7b"}),
+        (Query(hide=("flagged",)), {m[0] for m in MODELS} - {"shady/contaminated-7b"}),
+        (Query(hide=("unavailable",)), {m[0] for m in MODELS} - {"gone/deleted-13b"}),
+        (Query(search="llama", hide=("merged",), precisions=("float16",)), {"meta/llama-7b"}),
+    ],
+)
+def test_filters(query, expected):
+    assert set(shown(query)) == expected
+
+
+def test_size_bucket_boundaries_are_inclusive_above():
+    assert "tiny/phi-2" in shown(Query(params_max=2.7))
+    assert "meta/llama-7b" not in shown(Query(sizes=("edge",)))
+
+
+def test_sort_by_another_column_and_ties_keep_average_order():
+    ascending = shown(Query(sort="params_b", descending=False))
+    assert ascending[:2] == ["tiny/phi-2", "tiny/phi-2"]
+    assert ascending[-1] == "meta/llama-70b"
+    by_license = run_query(BOARD, V1, Query(sort="license", descending=False, columns=("license",)))
+    apache = by_license[by_license["license"] == "apache-2.0"]["model"].tolist()
+    assert apache == ["moe/mixtral-8x7b", "merger/llama-mistral-merge", "mistral/mistral-7b-chat"]
+
+
+def test_unknown_sort_column_is_a_query_error():
+    with pytest.raises(QueryError, match="Cannot sort by 'speed'"):
+        run_query(BOARD, V1, Query(sort="speed"))
+
+
+def test_columns_pinned_first_then_registry_order():
+    frame = run_query(BOARD, V1, Query(columns=("license", "average", "gsm8k")))
+    assert list(frame.columns) == [
+        "rank",
+        "type_symbol",
+        "model",
+        "average",
+        "gsm8k",
+        "license",
+        "model_link",
+    ]
+
+
+def test_ranks_follow_the_shown_average_and_ties_share():
+    ranks = dict(zip(BOARD["model"] + "/" + BOARD["precision"], BOARD["rank"], strict=True))
+    assert ranks["shady/contaminated-7b/float16"] == 1
+    assert ranks["tiny/phi-2/bfloat16"] == 7 and ranks["tiny/phi-2/float16"] == 8
+
+
+def test_present_labels_rounds_half_up_and_links():
+    row = BOARD[BOARD["model"] == "meta/llama-7b"]
+    frame = run_query(row, V1, Query(columns=("average", "arc", "co2_kg", "params_b")))
+    plain = present(frame, V1, links=False)
+    assert list(plain.columns) == [
+        "Rank",
+        "T",
+        "Model",
+        "Average ⬆️",
+        "ARC",
+        "#Params (B)",
+        "CO₂ cost (kg)",
+    ]
+    assert plain["Model"].iloc[0] == "meta/llama-7b"
+    assert plain["ARC"].iloc[0] == 60.0
+    assert plain["CO₂ cost (kg)"].iloc[0] == round(1 * 5.6 * 269.8 / 1000, 2)
+    linked = present(frame, V1, links=True)
+    assert linked["Model"].iloc[0] == "[meta/llama-7b](https://huggingface.co/meta/llama-7b)"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown_as"), [(74.405, 74.41), (74.398333, 74.40), (66.27, 66.27), (0.005, 0.01)]
+)
+def test_rounding_half_up(value, shown_as):
+    frame = pd.DataFrame({"average": [value]})
+    assert present(frame, V1, links=False)["Average ⬆️"].iloc[0] == shown_as
+
+
+def test_records_are_json_ready():
+    records = to_records(
+        present(run_query(BOARD, V1, Query(columns=("co2_kg", "likes"))), V1, links=False)
+    )
+    assert all(isinstance(r["Hub ❤️"], int) for r in records)
+    assert all(r["Rank"] is None or isinstance(r["Rank"], int) for r in records)
+
+
+def test_url_parameters_round_trip():
+    query = Query(
+        search="llama; @license:mit",
+        model_types=("chat", "merge"),
+        precisions=("bfloat16",),
+        weight_types=("Original",),
+        params_min=7,
+        params_max=65.5,
+        sizes=("consumer",),
+        hide=("flagged", "unavailable"),
+        columns=("gsm8k", "license"),
+        sort="gsm8k",
+        descending=False,
+    )
+    params = to_params(query)
+    assert params["params"] == "7-65.5" and params["sort"] == "gsm8k"
+    assert from_params(params, V1) == query
+
+
+def test_default_query_has_no_parameters():
+    assert to_params(Query()) == {}
+    assert from_params({}, V1) == Query()
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"precision": "float16,fp99"}, Query(precisions=("float16",))),
+        ({"type": "robot"}, Query(model_types=())),
+        ({"sort": "-nonexistent"}, Query()),
+        ({"params": "abc-7"}, Query(params_max=7)),
+        ({"params": "7"}, Query()),
+        ({"hide": "merged,everything"}, Query(hide=("merged",))),
+        ({"columns": "gsm8k,bogus"}, Query(columns=("gsm8k",))),
+        ({"params": "-inf-nan"}, Query()),
+    ],
+)
+def test_old_or_hand_edited_links_are_read_leniently(params, expected):
+    assert from_params(params, V1) == expected
+
+
+def test_no_row_is_lost_or_duplicated_by_filters():
+    everything = run_query(BOARD, V1, Query())
+    assert len(everything) == len(MODELS)
+    assert not math.isnan(everything["average"].iloc[0])
