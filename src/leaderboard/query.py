@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from leaderboard.domain import ModelType, Precision, WeightType
-from leaderboard.errors import QueryError
+from leaderboard.errors import QueryError, unknown
 from leaderboard.suites import Suite
 from leaderboard.table.build import LINK_COLUMN, round_half_up
 from leaderboard.table.columns import Kind, board_columns, default_visible_keys
@@ -182,11 +182,27 @@ def visible_columns(suite: Suite, query: Query) -> list[str]:
     return [c.key for c in board_columns(suite) if c.pinned or c.key in chosen]
 
 
+def check_choices(query: Query) -> None:
+    """Refuse filter values no control offers (a typo would otherwise show an empty board)."""
+    allowed = (
+        ("model type", query.model_types, [m.short for m in MODEL_TYPE_CHOICES]),
+        ("precision", query.precisions, [p.value for p in PRECISION_CHOICES]),
+        ("weight type", query.weight_types, [w.value for w in WEIGHT_TYPE_CHOICES]),
+        ("size", query.sizes, [b.key for b in SIZE_BUCKETS]),
+        ("hide option", query.hide, list(HIDE_OPTIONS)),
+    )
+    for kind, values, known in allowed:
+        for value in values or ():
+            if value not in known:
+                raise QueryError(str(unknown(kind, value, known)))
+
+
 def run_query(board: pd.DataFrame, suite: Suite, query: Query) -> pd.DataFrame:
     """The rows and columns the query shows, sorted (ties keep the board's order)."""
     keys = {c.key for c in board_columns(suite)}
     if query.sort not in keys:
         raise QueryError(f"Cannot sort by {query.sort!r}; choose one of the board's columns.")
+    check_choices(query)
     shown = board.loc[filter_mask(board, query)]
     if not (query.sort == "average" and query.descending):  # boards come sorted that way
         shown = shown.sort_values(

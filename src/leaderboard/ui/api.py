@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from leaderboard.errors import LeaderboardError
 from leaderboard.query import Query, present, run_query, to_records
 from leaderboard.suites import get_suite
 from leaderboard.table import TableLoader, column_by_label_or_key
@@ -32,25 +33,30 @@ def register_api(loader: TableLoader) -> None:
         (model types: pretrained, continuously-pretrained, fine-tuned, chat, merge,
         multimodal, other; sizes: edge, consumer, midrange, gpurich; hide: merged, moe,
         flagged, unavailable); an empty list or null means no filter."""
-        snapshot = loader.snapshot
-        suite = get_suite(board or snapshot.default_suite or "v2")
-        request = Query(
-            search=search or "",
-            model_types=tuple(model_types) if model_types else None,
-            precisions=tuple(precisions) if precisions else None,
-            weight_types=tuple(weight_types) if weight_types else None,
-            params_min=params_min,
-            params_max=params_max,
-            sizes=tuple(sizes or ()),
-            hide=tuple(hide or ()),
-            columns=tuple(column_by_label_or_key(suite, c).key for c in columns)
-            if columns
-            else None,
-            sort=column_by_label_or_key(suite, sort or "average").key,
-            descending=descending,
-        )
-        rows = present(run_query(snapshot.board(suite.name), suite, request), suite, links=False)
-        return to_records(rows)
+        try:
+            snapshot = loader.snapshot
+            suite = get_suite(board or snapshot.default_suite or "v2")
+            request = Query(
+                search=search or "",
+                model_types=tuple(model_types) if model_types else None,
+                precisions=tuple(precisions) if precisions else None,
+                weight_types=tuple(weight_types) if weight_types else None,
+                params_min=params_min,
+                params_max=params_max,
+                sizes=tuple(sizes or ()),
+                hide=tuple(hide or ()),
+                columns=tuple(column_by_label_or_key(suite, c).key for c in columns)
+                if columns
+                else None,
+                sort=column_by_label_or_key(suite, sort or "average").key,
+                descending=descending,
+            )
+            rows = present(
+                run_query(snapshot.board(suite.name), suite, request), suite, links=False
+            )
+            return to_records(rows)
+        except LeaderboardError as exc:  # the client gets the reason, not a generic failure
+            raise gr.Error(str(exc)) from exc
 
     def queue() -> dict[str, list[dict]]:
         """The queue: pending, running, finished and failed requests (failed with a reason)."""

@@ -52,6 +52,15 @@ def column_choices(suite: Suite) -> list[tuple[str, str]]:
     return [(c.label, c.key) for c in board_columns(suite) if not c.pinned]
 
 
+def column_values(suite: Suite, keys: tuple[str, ...] | None = None) -> list[str]:
+    """The Columns box's value: the chosen (default: the suite's visible) non-pinned keys.
+
+    Pinned columns are always shown and are not choices; a value outside the choices makes
+    Gradio refuse every event that reads the box."""
+    chosen = default_visible_keys(suite) if keys is None else keys
+    return [key for _, key in column_choices(suite) if key in chosen]
+
+
 def sort_choices(suite: Suite) -> list[tuple[str, str]]:
     return [(c.label, c.key) for c in board_columns(suite) if c.key != "rank"]
 
@@ -136,8 +145,10 @@ class LeaderboardView:
             model_types=_all_or_selection(model_types, ALL_TYPES),
             precisions=_all_or_selection(precisions, ALL_PRECISIONS),
             weight_types=_all_or_selection(weight_types, ALL_WEIGHT_TYPES),
-            params_min=params_min,
-            params_max=params_max,
+            # Gradio's Number shows an unset box as 0 and sends 0 once it loses focus; no
+            # model has 0 parameters, so 0 means "no bound" (else "at most 0B" hides all).
+            params_min=params_min or None,
+            params_max=params_max or None,
             sizes=tuple(b.key for b in SIZE_BUCKETS if b.key in (sizes or [])),
             hide=tuple(key for key in HIDE_OPTIONS if key in (hide or [])),
             columns=None if chosen == defaults else chosen,
@@ -206,9 +217,7 @@ class LeaderboardView:
         """A new board has other benchmark columns: reset the column and sort choices."""
         suite = get_suite(board)
         return (
-            gr.CheckboxGroup(
-                choices=column_choices(suite), value=list(default_visible_keys(suite))
-            ),
+            gr.CheckboxGroup(choices=column_choices(suite), value=column_values(suite)),
             gr.Dropdown(choices=sort_choices(suite), value="average"),
         )
 
@@ -237,10 +246,7 @@ class LeaderboardView:
             query.params_max,
             list(query.hide),
             gr.CheckboxGroup(
-                choices=column_choices(suite),
-                value=list(
-                    query.columns if query.columns is not None else default_visible_keys(suite)
-                ),
+                choices=column_choices(suite), value=column_values(suite, query.columns)
             ),
             gr.Dropdown(choices=sort_choices(suite), value=query.sort),
             DESCENDING if query.descending else ASCENDING,
@@ -311,7 +317,7 @@ def build_leaderboard_tab(loader: TableLoader) -> LeaderboardTab:
     with gr.Accordion("Columns and sorting", open=False, elem_id="columns-accordion"):
         columns = gr.CheckboxGroup(
             choices=column_choices(suite),
-            value=list(default_visible_keys(suite)),
+            value=column_values(suite),
             label="Columns",
             elem_id="columns",
         )
@@ -357,7 +363,9 @@ def build_leaderboard_tab(loader: TableLoader) -> LeaderboardTab:
 
     triggers = [
         search.submit,
-        search.input,
+        # Not `search.input`: Gradio's Textbox sends it on key presses only, so deleting text
+        # (Backspace, cut) or pasting would leave the table filtered by the old search.
+        search.change,
         model_types.input,
         precisions.input,
         weight_types.input,
