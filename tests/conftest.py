@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -20,6 +21,26 @@ REPO = Path(__file__).resolve().parent.parent
 REALDATA = REPO.parent / "shared" / "realdata"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# The columns the default (v1) board of the embedded data shows, as labelled in the UI.
+V1_LABELS = [
+    "Rank",
+    "T",
+    "Model",
+    "Average ⬆️",
+    "ARC",
+    "HellaSwag",
+    "MMLU",
+    "TruthfulQA",
+    "Winogrande",
+    "GSM8K",
+    "Type",
+    "Architecture",
+    "Precision",
+    "#Params (B)",
+    "Hub License",
+    "Hub ❤️",
+    "CO₂ cost (kg)",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -41,13 +62,54 @@ def realdata() -> Path:
     return REALDATA
 
 
-@pytest.fixture
-def demo_stores(tmp_path) -> tuple[Path, Path]:
-    """Copies of the embedded queue and results folders, safe to modify."""
-    queue, results = tmp_path / "eval-queue", tmp_path / "eval-results"
+def copy_demo_stores(root: Path) -> tuple[Path, Path]:
+    """Copies of the embedded queue and results folders under `root`: (queue, results)."""
+    queue, results = root / "eval-queue", root / "eval-results"
     shutil.copytree(REPO / "eval-queue", queue)
     shutil.copytree(REPO / "eval-results", results)
     return queue, results
+
+
+@pytest.fixture
+def demo_stores(tmp_path) -> tuple[Path, Path]:
+    """Copies of the embedded queue and results folders, safe to modify."""
+    return copy_demo_stores(tmp_path)
+
+
+def write_json(root: Path, relative: str, data: object) -> Path:
+    """Write a store file as a store does (temporary file, then rename): a reader polling
+    the folder never sees half a file."""
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=2))
+    os.replace(temporary, target)
+    return target
+
+
+def eval_request(model: str, **fields: object) -> dict:
+    """A request file's contents (DESIGN.md §3): FINISHED, float16, Original unless `fields`
+    say otherwise. Its store path is `<model>_eval_request_False_<precision>_<weight_type>.json`."""
+    return {
+        "model": model,
+        "base_model": "",
+        "revision": "0123456789abcdef0123456789abcdef01234567",
+        "private": False,
+        "precision": "float16",
+        "weight_type": "Original",
+        "status": "FINISHED",
+        "submitted_time": "2024-06-01T12:00:00Z",
+        "model_type": "💬 chat models (RLHF, DPO, IFT, ...)",
+        "likes": 0,
+        "params": 7.24,
+        "license": "apache-2.0",
+        "architectures": "LlamaForCausalLM",
+        "use_chat_template": False,
+        "sender": "tester",
+        "job_id": -1,
+        "job_start_time": None,
+        **fields,
+    }
 
 
 @pytest.fixture
@@ -132,3 +194,13 @@ def browser():
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny random Llama model built offline (`leaderboard.demo_model`), shared by the
+    session: `<root>/tiny-org/tiny-model/`, so `path.parent.parent` is a local-models folder.
+    Read it, never modify it (copy it first)."""
+    from leaderboard.demo_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("local-models") / "tiny-org" / "tiny-model")

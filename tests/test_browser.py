@@ -21,7 +21,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import copy_demo_stores, eval_request, start_app, stop_app, write_json
+from conftest import (
+    V1_LABELS,
+    copy_demo_stores,
+    eval_request,
+    start_app,
+    stop_app,
+    write_json,
+)
 from test_table import EXPECTED_ORDER
 
 pytestmark = pytest.mark.browser
@@ -76,25 +83,7 @@ CARBON_BY_GSM8K = [
     "jeonsworld/CarbonVillain-en-10.7B-v1",
     "jeonsworld/CarbonVillain-en-13B-v1",
 ]
-DEFAULT_HEADERS = [
-    "Rank",
-    "T",
-    "Model",
-    "Average ⬆️",
-    "ARC",
-    "HellaSwag",
-    "MMLU",
-    "TruthfulQA",
-    "Winogrande",
-    "GSM8K",
-    "Type",
-    "Architecture",
-    "Precision",
-    "#Params (B)",
-    "Hub License",
-    "Hub ❤️",
-    "CO₂ cost (kg)",
-]
+DEFAULT_HEADERS = V1_LABELS  # the embedded data's board is v1
 ALL_PRECISIONS = ["float16", "bfloat16", "8bit", "4bit", "GPTQ", "float32", "Unknown"]
 
 # Gradio 6 renders gr.Dataframe as a grid: the headers in a <table>'s <thead>, the rows as

@@ -61,3 +61,46 @@ def test_bad_settings_say_what_to_fix(environ, message):
 
 def test_empty_value_means_default():
     assert load_settings({"LEADERBOARD_SUITE": ""}).suite == "v2"
+
+
+def test_submission_settings_are_parsed():
+    settings = load_settings(
+        {
+            "LEADERBOARD_RATE_LIMIT": "10/3",
+            "LEADERBOARD_RATE_LIMIT_EXEMPT": "me, my-org ,",
+            "LEADERBOARD_BLOCKED_AUTHORS": "spam-org",
+            "LEADERBOARD_MAX_PARAMS_B": "70",
+            "LEADERBOARD_LOCAL_MODELS": "/models",
+        }
+    )
+    assert settings.rate_limit == (10, 3)
+    assert settings.rate_limit_exempt == ("me", "my-org")
+    assert settings.blocked_authors == ("spam-org",)
+    assert settings.max_params_b == 70.0
+    assert settings.local_models == "/models"
+    assert load_settings({"LEADERBOARD_RATE_LIMIT": "off"}).rate_limit is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "anonymous"),
+    [
+        ({}, True),  # a laptop: nobody can sign in, so anonymous submissions are accepted
+        ({"SYSTEM": "spaces", "SPACE_ID": "org/board"}, False),  # a Space: sign-in required
+        ({"SYSTEM": "spaces", "SPACE_ID": "org/board", "LEADERBOARD_ALLOW_ANONYMOUS": "on"}, True),
+        ({"LEADERBOARD_ALLOW_ANONYMOUS": "off"}, False),
+    ],
+)
+def test_anonymous_submissions_default_to_where_the_app_runs(environ, anonymous):
+    assert load_settings(environ).anonymous_submissions is anonymous
+
+
+@pytest.mark.parametrize("raw", ["5", "0/7", "5/0", "five/7"])
+def test_a_bad_rate_limit_says_how_to_write_one(raw):
+    with pytest.raises(ConfigError, match="LEADERBOARD_RATE_LIMIT"):
+        load_settings({"LEADERBOARD_RATE_LIMIT": raw})
+
+
+def test_the_token_is_never_shown():
+    settings = load_settings({"HF_TOKEN": "hf_secret_value"})
+    assert settings.hub_token == "hf_secret_value"
+    assert "hf_secret_value" not in repr(settings)

@@ -31,8 +31,15 @@ from leaderboard.table.queue import queue_groups, status_json
 log = logging.getLogger("leaderboard")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line on stderr (exit 2), like every error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m leaderboard",
         description="An Open LLM Leaderboard you can run anywhere. Settings come from "
         "LEADERBOARD_* environment variables (see README.md).",
@@ -43,7 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: GRADIO_SERVER_NAME)")
     serve.add_argument("--port", type=int, help="port (default: GRADIO_SERVER_PORT or 7860)")
 
-    commands.add_parser("submit", help="validate a model and queue it for evaluation")
+    submit = commands.add_parser("submit", help="validate a model and queue it for evaluation")
+    submit.add_argument("model", help="the model, as `org/name`")
+    submit.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
+    submit.add_argument(
+        "--precision", default="float16", help="float16, bfloat16, 8bit, 4bit, GPTQ"
+    )
+    submit.add_argument("--weight-type", default="Original", help="Original, Delta or Adapter")
+    submit.add_argument("--base-model", default="", help="the base model of a Delta or Adapter")
+    submit.add_argument(
+        "--model-type",
+        default="",
+        help="pretrained, continuously-pretrained, fine-tuned, chat, merge or multimodal",
+    )
+    submit.add_argument(
+        "--chat-template", action="store_true", help="evaluate with the tokenizer's chat template"
+    )
+    submit.add_argument(
+        "--sender", default="local", help="who submits, as recorded in the request (default: local)"
+    )
     commands.add_parser("worker", help="evaluate queued models (`--once`: one cycle)")
 
     status = commands.add_parser("status", help="show the queue: pending, running, done, failed")
@@ -78,13 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _attach_dash_values(argv: Sequence[str]) -> list[str]:
+    """`--sort -gsm8k` -> `--sort=-gsm8k`: argparse would take `-gsm8k` for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--sort" and arg.startswith("-") and not arg.startswith("--"):
+            out[-1] = f"--sort={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-        if args.command in {"submit", "worker"}:
+        if args.command == "worker":
             print(f"error: `{args.command}` is not available in this version yet.", file=sys.stderr)
             return 2
         handler = {
@@ -92,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "status": _status,
             "table": _table,
             "demo-data": _demo_data,
+            "submit": _submit,
         }[args.command]
         return handler(args, settings)
     except LeaderboardError as exc:
@@ -104,6 +141,31 @@ def _serve(args, settings) -> int:
 
     serve(settings, host=args.host, port=args.port)
     return 0
+
+
+def _submit(args, settings) -> int:
+    """The operator's door to the queue: the same rules as the Submit tab, minus sign-in
+    (whoever runs this can write to the queue anyway). Prints the request's path."""
+    from leaderboard.stores import open_store
+    from leaderboard.submission import Accepted, SubmissionForm, submitter_from_settings
+
+    logging.getLogger("leaderboard.submission").setLevel(logging.WARNING)  # the outcome is printed
+    submitter = submitter_from_settings(settings, open_store(settings.queue))
+    form = SubmissionForm(
+        model=args.model,
+        revision=args.revision,
+        precision=args.precision,
+        weight_type=args.weight_type,
+        base_model=args.base_model,
+        model_type=args.model_type,
+        use_chat_template=args.chat_template,
+    )
+    outcome = submitter.submit(form, sender=args.sender)
+    if isinstance(outcome, Accepted):
+        print(outcome.path)
+        return 0
+    print(f"error: {outcome.message}", file=sys.stderr)
+    return 1
 
 
 def _status(args, settings) -> int:

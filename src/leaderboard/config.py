@@ -48,6 +48,38 @@ def _parse_suite(raw: str) -> str:
     return get_suite(raw.strip()).name
 
 
+def _parse_on_off_auto(raw: str) -> bool | None:
+    """`auto` (None) lets the caller decide from where the app runs."""
+    if raw.strip().lower() == "auto":
+        return None
+    return _parse_bool(raw)
+
+
+def _parse_rate_limit(raw: str) -> tuple[int, int] | None:
+    """`N/D`: at most N requests per namespace in D days; `off`: no limit."""
+    text = raw.strip().lower()
+    if text in {"off", "none"}:
+        return None
+    count, sep, days = text.partition("/")
+    if not sep:
+        raise ValueError("expected `N/D` (N requests in D days), e.g. `5/7`, or `off`")
+    limit = (int(count), int(days))
+    if limit[0] < 1 or limit[1] < 1:
+        raise ValueError("both N and D must be at least 1; use `off` for no limit")
+    return limit
+
+
+def _parse_names(raw: str) -> tuple[str, ...]:
+    return tuple(sorted({part.strip() for part in raw.split(",") if part.strip()}))
+
+
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be 1 or more")
+    return value
+
+
 def _parse_log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -121,6 +153,70 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_positive_float,
     ),
     Setting(
+        "LEADERBOARD_LOCAL_MODELS",
+        "local_models",
+        "",
+        "A folder of local models as `<org>/<name>/`: a submitted `org/name` found there is "
+        "inspected (and evaluated) from disk instead of the Hub. Empty: Hub only.",
+    ),
+    Setting(
+        "LEADERBOARD_ALLOW_ANONYMOUS",
+        "allow_anonymous",
+        "auto",
+        "Accept submissions from people who are not signed in (sender `local`): `on`, `off`, "
+        "or `auto` (on locally, off on a Hugging Face Space).",
+        _parse_on_off_auto,
+    ),
+    Setting(
+        "LEADERBOARD_RATE_LIMIT",
+        "rate_limit",
+        "5/7",
+        "At most N requests per namespace (user or organisation) in D days, counted from the "
+        "queue, as `N/D`; `off` for no limit.",
+        _parse_rate_limit,
+    ),
+    Setting(
+        "LEADERBOARD_RATE_LIMIT_EXEMPT",
+        "rate_limit_exempt",
+        "",
+        "Comma-separated namespaces the rate limit does not apply to (the operator's own).",
+        _parse_names,
+    ),
+    Setting(
+        "LEADERBOARD_BLOCKED_AUTHORS",
+        "blocked_authors",
+        "",
+        "Comma-separated namespaces whose models are not accepted.",
+        _parse_names,
+    ),
+    Setting(
+        "LEADERBOARD_MAX_PARAMS_B",
+        "max_params_b",
+        "100",
+        "Largest model accepted in float16/bfloat16, in billions of parameters; 8bit allows "
+        "twice as many, 4bit and GPTQ four times.",
+        _parse_positive_float,
+    ),
+    Setting(
+        "LEADERBOARD_MIN_CARD_CHARS",
+        "min_card_chars",
+        "200",
+        "Shortest model card text (without its metadata header) accepted.",
+        _parse_positive_int,
+    ),
+    Setting(
+        "LEADERBOARD_HUB_ENDPOINT",
+        "hub_endpoint",
+        "https://huggingface.co",
+        "The Hugging Face Hub (or a Hub-compatible server) used to inspect submitted models.",
+    ),
+    Setting(
+        "HF_TOKEN",
+        "hub_token",
+        "",
+        "Hugging Face token for Hub model inspection (and Hub stores). Never logged or shown.",
+    ),
+    Setting(
         "LEADERBOARD_LOG_LEVEL",
         "log_level",
         "INFO",
@@ -140,6 +236,20 @@ class Settings:
     co2_power_kw: float = 5.6
     co2_grid_g_per_kwh: float = 269.8
     log_level: str = "INFO"
+    local_models: str = ""
+    allow_anonymous: bool | None = None  # None: on locally, off on a Space
+    rate_limit: tuple[int, int] | None = (5, 7)
+    rate_limit_exempt: tuple[str, ...] = ()
+    blocked_authors: tuple[str, ...] = ()
+    max_params_b: float = 100.0
+    min_card_chars: int = 200
+    hub_endpoint: str = "https://huggingface.co"
+    hub_token: str = dataclasses.field(default="", repr=False)  # a secret: never in a repr
+    on_space: bool = False  # running as a Hugging Face Space (SYSTEM=spaces)
+
+    @property
+    def anonymous_submissions(self) -> bool:
+        return (not self.on_space) if self.allow_anonymous is None else self.allow_anonymous
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -151,7 +261,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     Raises ConfigError naming the variable and what it accepts.
     """
     environ = os.environ if environ is None else environ
-    known = {setting.env for setting in SETTINGS}
+    known = {setting.env for setting in SETTINGS if setting.env.startswith(PREFIX)}
     for name in environ:
         if name.startswith(PREFIX) and name not in known:
             raise ConfigError(str(unknown("setting", name, known)))
@@ -163,5 +273,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[setting.field] = setting.parse(raw)
         except (ValueError, KeyError) as exc:
-            raise ConfigError(f"{setting.env}={raw!r} is not valid: {exc}. {setting.help}") from exc
+            reason = str(exc).rstrip(".")
+            raise ConfigError(
+                f"{setting.env}={raw!r} is not valid: {reason}. {setting.help}"
+            ) from exc
+    values["on_space"] = environ.get("SYSTEM") == "spaces" and bool(environ.get("SPACE_ID"))
     return Settings(**values)

@@ -34,12 +34,21 @@ class Store(Protocol):
         """Where the store lives, for messages (never holds a secret)."""
         ...
 
-    def list_files(self, suffix: str = ".json") -> list[StoredFile]:
-        """Every file whose name ends with `suffix`, sorted by path."""
+    def list_files(self, suffix: str = ".json", *, prefix: str = "") -> list[StoredFile]:
+        """Every file whose name ends with `suffix`, sorted by path; with `prefix` (a folder
+        such as `org/`), only the files below it."""
         ...
 
     def read(self, path: str) -> bytes:
         """The file's bytes; MissingFileError if there is none."""
+        ...
+
+    def read_versioned(self, path: str) -> tuple[bytes, str]:
+        """The file's bytes and the version they belong to (for a later compare-and-swap)."""
+        ...
+
+    def version(self, path: str) -> str | None:
+        """The file's current version, or None when there is no such file."""
         ...
 
     def write(

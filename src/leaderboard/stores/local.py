@@ -55,30 +55,36 @@ class LocalStore:
             raise UnsafePathError(f"The path {path!r} leads outside the store {self.root}.")
         return full
 
-    def list_files(self, suffix: str = ".json") -> list[StoredFile]:
+    def list_files(self, suffix: str = ".json", *, prefix: str = "") -> list[StoredFile]:
         found: list[StoredFile] = []
-        stack = [("", self.root)]
+        below = prefix.strip("/")
+        start = self._resolve(below) if below else self.root
+        stack = [(f"{below}/" if below else "", start)]
         while stack:
-            prefix, folder = stack.pop()
+            relative, folder = stack.pop()
             try:
                 entries = os.scandir(folder)
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 continue
             with entries:
                 for entry in entries:
                     if entry.name.startswith("."):
                         continue
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append((f"{prefix}{entry.name}/", Path(entry.path)))
+                        stack.append((f"{relative}{entry.name}/", Path(entry.path)))
                     elif entry.name.endswith(suffix) and entry.is_file(follow_symlinks=False):
-                        found.append(StoredFile(prefix + entry.name, _version(entry.stat())))
+                        found.append(StoredFile(relative + entry.name, _version(entry.stat())))
         found.sort(key=lambda f: f.path)
         return found
 
     def read(self, path: str) -> bytes:
+        return self.read_versioned(path)[0]
+
+    def read_versioned(self, path: str) -> tuple[bytes, str]:
         full = self._resolve(path)
         try:
-            return full.read_bytes()
+            with open(full, "rb") as handle:  # fstat of the open file: bytes and version agree
+                return handle.read(), _version(os.fstat(handle.fileno()))
         except FileNotFoundError:
             raise MissingFileError(f"No file {path!r} in the store {self.root}.") from None
         except IsADirectoryError:

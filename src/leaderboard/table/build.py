@@ -109,9 +109,14 @@ def decode_json(data: bytes, path: str) -> object:
         raise ParseError(f"not valid JSON ({exc})") from None
 
 
+def markdown_text(text: str) -> str:
+    """Any text, shown literally by a Markdown renderer: no HTML, no formatting, no links."""
+    return _escape_markdown(html.escape(text, quote=True))
+
+
 def model_link(model: str) -> str:
     """Markdown for the Model column: a link for Hub ids, escaped text for anything else."""
-    text = _escape_markdown(html.escape(model, quote=True))
+    text = markdown_text(model)
     if is_repo_id(model):
         return f"[{text}]({HUB_URL}{model})"
     return text

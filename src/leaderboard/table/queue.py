@@ -37,6 +37,14 @@ def queue_groups(requests: pd.DataFrame) -> dict[Status, pd.DataFrame]:
     return groups
 
 
+def submissions_of(requests: pd.DataFrame, sender: str) -> pd.DataFrame:
+    """One sender's requests, newest first, with their status and (if failed) reason."""
+    mine = requests[requests["sender"] == sender].sort_values(
+        ["submitted_at", "path"], ascending=False, na_position="last", kind="stable"
+    )
+    return mine[list(QUEUE_COLUMNS)].reset_index(drop=True)
+
+
 def status_json(requests: pd.DataFrame) -> dict[str, list[dict]]:
     """`{"pending": [...], "running": [...], "finished": [...], "failed": [...]}` (DESIGN §6)."""
     out: dict[str, list[dict]] = {}

@@ -9,11 +9,18 @@ import gradio as gr
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from leaderboard.config import Settings
+from leaderboard.submission import ANONYMOUS_SENDER, Submitter, submitter_from_settings
 from leaderboard.table import TableLoader
 from leaderboard.ui.about_tab import build_about_tab
 from leaderboard.ui.api import register_api
 from leaderboard.ui.leaderboard_tab import build_leaderboard_tab, wire_page_load
-from leaderboard.ui.queue_tab import build_queue_tab, queue_updates
+from leaderboard.ui.queue_tab import (
+    build_my_submissions,
+    build_queue_tab,
+    make_my_submissions,
+    queue_updates,
+)
+from leaderboard.ui.submit_tab import build_submit_tab, wire_submit
 from leaderboard.ui.texts import INTRODUCTION, TITLE
 
 log = logging.getLogger(__name__)
@@ -25,10 +32,15 @@ CSS = """
 """
 
 
-def build_app(settings: Settings, loader: TableLoader | None = None) -> gr.Blocks:
+def build_app(
+    settings: Settings, loader: TableLoader | None = None, submitter: Submitter | None = None
+) -> gr.Blocks:
     """The whole app; `loader` is shared with the refresh job (tests pass their own)."""
     loader = loader or TableLoader.from_settings(settings)
     loader.load()
+    submitter = submitter or submitter_from_settings(settings, loader.queue_store)
+    anonymous_sender = ANONYMOUS_SENDER if settings.anonymous_submissions else None
+    my_submissions = make_my_submissions(loader, anonymous_sender)
     with gr.Blocks(title="Open LLM Leaderboard", analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRODUCTION}", elem_id="intro")
         with gr.Tabs():
@@ -36,23 +48,24 @@ def build_app(settings: Settings, loader: TableLoader | None = None) -> gr.Block
                 tab = build_leaderboard_tab(loader)
             with gr.Tab("📝 About", id="about"):
                 build_about_tab(loader, settings.suite)
+            with gr.Tab("🚀 Submit", id="submit"):
+                submit_tab = build_submit_tab(settings, submitter, loader)
             with gr.Tab("🗂️ Queue", id="queue"):
+                mine_outputs = build_my_submissions()
                 queue_outputs = build_queue_tab(loader)
+        refreshes = [
+            (lambda: queue_updates(loader), queue_outputs),
+            (my_submissions, mine_outputs),
+        ]
+        wire_submit(submit_tab, submitter, loader, after=refreshes)
         wire_page_load(demo, tab, loader)
-        demo.load(
-            lambda: queue_updates(loader),
-            outputs=queue_outputs,
-            show_progress="hidden",
-            api_visibility="private",
-        )
-        if settings.refresh_seconds:
-            timer = gr.Timer(settings.refresh_seconds)
-            timer.tick(
-                lambda: queue_updates(loader),
-                outputs=queue_outputs,
-                show_progress="hidden",
-                api_visibility="private",
-            )
+        timer = gr.Timer(settings.refresh_seconds) if settings.refresh_seconds else None
+        for refresh, outputs in refreshes:
+            demo.load(refresh, outputs=outputs, show_progress="hidden", api_visibility="private")
+            if timer is not None:
+                timer.tick(
+                    refresh, outputs=outputs, show_progress="hidden", api_visibility="private"
+                )
         register_api(loader)
     demo.leaderboard_loader = loader  # type: ignore[attr-defined]  # for tests and `serve`
     return demo

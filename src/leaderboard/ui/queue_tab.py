@@ -1,4 +1,5 @@
-"""The Queue tab: finished, running, pending and failed requests, with counts. Read-only."""
+"""The Queue tab: the signed-in user's submissions, then running, pending, finished and failed
+requests with counts. Read-only; refreshed on load, by a timer and after each submission."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pandas as pd
 
 from leaderboard.domain import Status
 from leaderboard.table import TableLoader
-from leaderboard.table.queue import QUEUE_COLUMNS, queue_groups
+from leaderboard.table.queue import QUEUE_COLUMNS, queue_groups, submissions_of
 
 TITLES = {
     Status.RUNNING: "🔄 Running",
@@ -33,8 +34,31 @@ def queue_updates(loader: TableLoader) -> list:
     return updates
 
 
+def make_my_submissions(loader: TableLoader, anonymous_sender: str | None):
+    """The callback that lists the signed-in user's submissions (the anonymous sender's when
+    nobody is signed in and anonymous submissions are accepted)."""
+
+    def my_submissions(profile: gr.OAuthProfile | None = None):
+        sender = profile.username if profile is not None else anonymous_sender
+        if sender is None:
+            return gr.Accordion(label="📬 My submissions (sign in to see them)"), gr.Dataframe(
+                value=pd.DataFrame(columns=list(QUEUE_COLUMNS.values()))
+            )
+        rows = submissions_of(loader.snapshot.requests, sender).rename(columns=QUEUE_COLUMNS)
+        return gr.Accordion(label=f"📬 My submissions ({len(rows)})"), gr.Dataframe(value=rows)
+
+    return my_submissions
+
+
+def build_my_submissions() -> list:
+    """An accordion with the user's own requests; returns its output components."""
+    with gr.Accordion(label="📬 My submissions", open=True, elem_id="queue-mine") as accordion:
+        table = gr.Dataframe(interactive=False, max_height=300, wrap=True)
+    return [accordion, table]
+
+
 def build_queue_tab(loader: TableLoader) -> list:
-    """Lay out the tab; returns its output components (for refreshing on load and by timer)."""
+    """Lay out the status sections; returns their output components (for refreshes)."""
     outputs = []
     for status, (title, rows) in zip(TITLES, queue_sections(loader), strict=True):
         with gr.Accordion(

@@ -45,6 +45,30 @@ from a terminal.
 """
 
 
+SUBMIT_GUIDE = """
+### Submit a model for evaluation
+
+Your model is evaluated with the leaderboard's benchmarks and appears on the board when the
+evaluation finishes; follow it in the *Queue* tab. Before you submit, check that:
+
+1. **It loads with the AutoClasses**, without remote code:
+   `AutoConfig.from_pretrained("org/model", revision=...)`,
+   `AutoModelForCausalLM.from_pretrained(...)` and `AutoTokenizer.from_pretrained(...)`.
+   Models that need `trust_remote_code=True` are refused: remote code is never run.
+2. **Its weights are safetensors** (`save_pretrained(..., safe_serialization=True)`): the
+   leaderboard reads the parameter count from them, and they load faster and safely.
+3. **It is public and not gated**, with a **license** in its model card's metadata.
+4. **It has a model card** (README.md) of at least a few sentences: what the model is, what
+   it was trained on, what it is for.
+5. **For chat models**, tick *Use chat template* if the tokenizer has one; the benchmarks are
+   then run with it (`--apply_chat_template --fewshot_as_multiturn`).
+6. **Adapters and deltas** name their base model; an adapter's size counts its base model.
+
+The revision is pinned to the commit it resolves to when you submit; a later push to the same
+branch needs a new submission.
+"""
+
+
 def benchmarks_markdown(suite: Suite) -> str:
     lines = [f"## {suite.title}", "", suite.description, "", "### Benchmarks", ""]
     lines.append("| Benchmark | Shots | Metric | What it measures |")

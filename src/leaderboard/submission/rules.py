@@ -1,0 +1,347 @@
+"""The submission rules, as pure functions over the form, the queue and what inspection found.
+
+Each rule returns a `Refusal` (its name and the message the author reads) or None. The
+pipeline applies them in the documented order and stops at the first refusal, so an author
+always learns the first thing to fix. No rule does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from leaderboard.domain import EvalRequest, ModelType, Precision, Status, WeightType
+from leaderboard.domain.names import format_timestamp, repo_id_problem
+from leaderboard.submission.facts import ModelFacts
+
+# What one weight costs relative to 16 bits: the size limit grows by this factor.
+COMPRESSION = {
+    Precision.FLOAT16: 1,
+    Precision.BFLOAT16: 1,
+    Precision.INT8: 2,
+    Precision.INT4: 4,
+    Precision.GPTQ: 4,
+}
+SUBMITTABLE_TYPES = tuple(t for t in ModelType if t is not ModelType.UNKNOWN)
+NEEDS_BASE = (WeightType.DELTA, WeightType.ADAPTER)
+BLOCKING_STATUSES = (Status.PENDING, Status.RUNNING, Status.FINISHED)
+REVISION_MAX_LENGTH = 200
+_BAD_REVISION = re.compile(r"[\s~^:?*\[\\\x00-\x1f\x7f]|\.\.|@\{|//")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    rule: str  # stable name, for tests and logs
+    message: str  # for the author: what is wrong and what to do
+
+
+@dataclass(frozen=True)
+class SubmissionForm:
+    """What the author typed; the Submit tab, `/submit` and the CLI all fill one."""
+
+    model: str
+    revision: str = "main"
+    precision: str = "float16"
+    weight_type: str = "Original"
+    base_model: str = ""
+    model_type: str = ""
+    use_chat_template: bool = False
+
+
+@dataclass(frozen=True)
+class CheckedForm:
+    """A form whose fields are all well-formed."""
+
+    model: str
+    revision: str
+    precision: Precision
+    weight_type: WeightType
+    base_model: str
+    model_type: ModelType
+    use_chat_template: bool
+
+    @property
+    def namespace(self) -> str:
+        return self.model.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The operator's settings that the rules apply."""
+
+    require_sign_in: bool = False
+    blocked_authors: tuple[str, ...] = ()
+    rate_limit: tuple[int, int] | None = (5, 7)  # (requests, days) per namespace
+    rate_limit_exempt: tuple[str, ...] = ()
+    max_params_b: float = 100.0
+    min_card_chars: int = 200
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+def check_sign_in(sender: str | None, policy: Policy) -> Refusal | None:
+    if sender is None and policy.require_sign_in:
+        return Refusal("sign-in", "Sign in with your Hugging Face account to submit a model.")
+    return None
+
+
+def parse_model_type(raw: str) -> ModelType | Refusal:
+    text = (raw or "").strip()
+    names = ", ".join(t.short for t in SUBMITTABLE_TYPES)
+    if not text:
+        return Refusal("model-type", f"Choose the model type ({names}).")
+    for member in SUBMITTABLE_TYPES:
+        if text.lower() in {member.short, member.value.lower()}:
+            return member
+    return Refusal("model-type", f"Unknown model type {text!r}; choose one of: {names}.")
+
+
+def check_form(form: SubmissionForm) -> CheckedForm | Refusal:
+    """The fields in the documented order: model type, model id, then the others."""
+    model_type = parse_model_type(form.model_type)
+    if isinstance(model_type, Refusal):
+        return model_type
+    model = (form.model or "").strip()
+    problem = repo_id_problem(model)
+    if problem:
+        return Refusal("model-id", problem)
+    precision = _precision(form.precision)
+    if precision is None:
+        names = ", ".join(p.value for p in Precision.submittable())
+        return Refusal(
+            "precision", f"Unknown precision {form.precision!r}; choose one of: {names}."
+        )
+    weight_type = next((w for w in WeightType if w.value.lower() == _low(form.weight_type)), None)
+    if weight_type is None:
+        names = ", ".join(w.value for w in WeightType)
+        return Refusal(
+            "weight-type", f"Unknown weight type {form.weight_type!r}; choose one of: {names}."
+        )
+    revision = (form.revision or "").strip()
+    if not revision:
+        return Refusal(
+            "revision", "Give the revision to evaluate: a branch, tag or commit (`main` if unsure)."
+        )
+    if (
+        len(revision) > REVISION_MAX_LENGTH
+        or _BAD_REVISION.search(revision)
+        or revision[0] in "-/."
+        or revision.endswith((".", "/", ".lock"))
+    ):
+        return Refusal("revision", f"{revision!r} is not a valid branch, tag or commit name.")
+    base_model = (form.base_model or "").strip()
+    if weight_type in NEEDS_BASE:
+        if not base_model:
+            return Refusal(
+                "base-model",
+                f"{weight_type.value} weights need their base model: give it as `org/model`.",
+            )
+        problem = repo_id_problem(base_model)
+        if problem:
+            return Refusal("base-model", f"Base model: {problem}")
+    return CheckedForm(
+        model=model,
+        revision=revision,
+        precision=precision,
+        weight_type=weight_type,
+        base_model=base_model if weight_type in NEEDS_BASE else "",
+        model_type=model_type,
+        use_chat_template=bool(form.use_chat_template),
+    )
+
+
+def _low(text: str | None) -> str:
+    return (text or "").strip().lower()
+
+
+def _precision(raw: str | None) -> Precision | None:
+    return next((p for p in Precision.submittable() if p.value.lower() == _low(raw)), None)
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+def check_blocked(form: CheckedForm, policy: Policy) -> Refusal | None:
+    if form.namespace.lower() in {name.lower() for name in policy.blocked_authors}:
+        return Refusal(
+            "blocked", f"Models from {form.namespace} are not accepted on this leaderboard."
+        )
+    return None
+
+
+def check_rate_limit(
+    form: CheckedForm, namespace_requests: Iterable[EvalRequest], policy: Policy, now: datetime
+) -> Refusal | None:
+    if policy.rate_limit is None:
+        return None
+    if form.namespace.lower() in {name.lower() for name in policy.rate_limit_exempt}:
+        return None
+    limit, days = policy.rate_limit
+    since = now - timedelta(days=days)
+    recent = sorted(
+        r.submitted_time
+        for r in namespace_requests
+        if r.submitted_time is not None and r.submitted_time > since
+    )
+    if len(recent) < limit:
+        return None
+    again = recent[-limit] + timedelta(days=days)
+    return Refusal(
+        "rate-limit",
+        f"{form.namespace} has submitted {len(recent)} models in the last {days} days, the most "
+        f"this leaderboard accepts ({limit}); try again after {format_timestamp(again)}.",
+    )
+
+
+def check_duplicate(
+    form: CheckedForm, sha: str, model_requests: Iterable[EvalRequest], target_path: str
+) -> Refusal | None:
+    """Same model, commit and precision already waiting, running or done; or another commit
+    of it still waiting or running in the same queue slot."""
+    for request in model_requests:
+        if request.model != form.model:
+            continue
+        same = request.precision is form.precision and request.revision == sha
+        if same and request.status in BLOCKING_STATUSES:
+            return Refusal(
+                "duplicate",
+                f"{form.model} at commit {sha[:7]} in {form.precision.value} is already "
+                f"{request.status.value.lower()} (submitted "
+                f"{format_timestamp(request.submitted_time) or 'earlier'}).",
+            )
+        busy = (Status.PENDING, Status.RUNNING)
+        if request.path == target_path and request.status in busy:
+            return Refusal(
+                "duplicate",
+                f"{form.model} in {form.precision.value} is already "
+                f"{request.status.value.lower()} at commit {request.revision[:7]}; wait for that "
+                "evaluation to finish before submitting another revision.",
+            )
+    return None
+
+
+# --- what inspection found --------------------------------------------------------------------
+
+
+def total_params_b(form: CheckedForm, facts: ModelFacts, base: ModelFacts | None) -> float | None:
+    """The parameters evaluated: an adapter's own plus its base model's."""
+    if facts.params_b is None:
+        return None
+    if form.weight_type is WeightType.ADAPTER and base is not None and base.params_b:
+        return facts.params_b + base.params_b
+    return facts.params_b
+
+
+def check_size(form: CheckedForm, facts: ModelFacts, base: ModelFacts | None, policy: Policy):
+    """Known from safetensors and within the limit for the precision."""
+    params = total_params_b(form, facts, base)
+    if params is None:
+        return Refusal(
+            "size",
+            f"The size of {form.model} is unknown: it needs its weights as safetensors files "
+            "(convert them with `save_pretrained(..., safe_serialization=True)`).",
+        )
+    limit = policy.max_params_b * COMPRESSION[form.precision]
+    if params > limit:
+        return Refusal(
+            "size",
+            f"{form.model} has {params:.1f}B parameters; in {form.precision.value} this "
+            f"leaderboard evaluates models up to {limit:g}B.",
+        )
+    return None
+
+
+def check_loads(form: CheckedForm, facts: ModelFacts) -> Refusal | None:
+    if form.weight_type is WeightType.ADAPTER:
+        if not facts.is_adapter:
+            return Refusal(
+                "config",
+                f"{form.model} has no adapter_config.json; an Adapter submission must be a "
+                "PEFT adapter.",
+            )
+        return None  # its base model's config and tokenizer are checked with the base model
+    assert facts.load is not None, "check_loads needs ModelFinder.check_loads first"
+    if facts.load.config_error:
+        return Refusal(
+            "config",
+            f"The config of {form.model} does not load with transformers' AutoConfig "
+            f"(remote code is never run): {facts.load.config_error}",
+        )
+    if facts.load.tokenizer_error:
+        return Refusal(
+            "tokenizer",
+            f"The tokenizer of {form.model} does not load with AutoTokenizer (remote code is "
+            f"never run): {facts.load.tokenizer_error}",
+        )
+    return None
+
+
+def check_license(form: CheckedForm, facts: ModelFacts) -> Refusal | None:
+    if not facts.license and facts.card_text is None:
+        return Refusal(
+            "model-card",
+            f"{form.model} has no model card (README.md): add one, with the license in its "
+            "metadata, that describes the model, its training data and its intended use.",
+        )
+    if not facts.license:
+        return Refusal(
+            "license",
+            f"{form.model} has no license: add one to the model card's metadata "
+            "(`license: apache-2.0`, for example).",
+        )
+    return None
+
+
+def check_card(form: CheckedForm, facts: ModelFacts, policy: Policy) -> Refusal | None:
+    if facts.card_text is None:
+        return Refusal(
+            "model-card",
+            f"{form.model} has no model card (README.md): describe the model, its training "
+            "data and its intended use.",
+        )
+    if len(facts.card_text) < policy.min_card_chars:
+        return Refusal(
+            "model-card",
+            f"The model card of {form.model} is {len(facts.card_text)} characters long; write at "
+            f"least {policy.min_card_chars} (the model, its training data, its intended use).",
+        )
+    return None
+
+
+def check_chat_template(
+    form: CheckedForm, facts: ModelFacts, base: ModelFacts | None
+) -> Refusal | None:
+    if not form.use_chat_template:
+        return None
+    has_template = bool(facts.load and facts.load.has_chat_template) or (
+        form.weight_type is WeightType.ADAPTER
+        and base is not None
+        and bool(base.load and base.load.has_chat_template)
+    )
+    if not has_template:
+        return Refusal(
+            "chat-template",
+            f"{form.model} has no chat template in its tokenizer config; add one, or submit "
+            "without 'Use chat template'.",
+        )
+    return None
+
+
+def check_base_model(form: CheckedForm, base: ModelFacts | str | None) -> Refusal | None:
+    """`base` is the base model's facts, or why it could not be found."""
+    if form.weight_type not in NEEDS_BASE:
+        return None
+    if isinstance(base, str) or base is None:
+        return Refusal("base-model", f"Base model {form.base_model}: {base or 'not found.'}")
+    assert base.load is not None, "check_base_model needs ModelFinder.check_loads first"
+    if base.load.config_error or base.load.tokenizer_error:
+        error = base.load.config_error or base.load.tokenizer_error
+        return Refusal(
+            "base-model",
+            f"The base model {form.base_model} does not load with transformers (remote code is "
+            f"never run): {error}",
+        )
+    return None
