@@ -349,6 +349,11 @@ def test_no_model_name_anywhere_is_a_parse_error():
         ({"model_args": "pretrained=o/m,load_in_4bit=False,dtype=bfloat16"}, Precision.BFLOAT16),
         ({"model_args": "pretrained=TheBloke/Llama-2-7B-GPTQ"}, Precision.GPTQ),
         ({"model_args": "pretrained=o/m,autogptq=True"}, Precision.GPTQ),
+        ({"model_args": "pretrained=o/m,gptqmodel=True,dtype=float16"}, Precision.GPTQ),
+        (  # a name that says GPTQ does not override the dtype the run states
+            {"model_args": "pretrained=o/m-gptqmodel-4bit", "model_dtype": "torch.bfloat16"},
+            Precision.BFLOAT16,
+        ),
         ({"model_args": "pretrained=o/m", "model_dtype": "torch.float16"}, Precision.FLOAT16),
         ({"model_args": "pretrained=o/m,dtype=bfloat16"}, Precision.BFLOAT16),
         ({"model_args": "pretrained=o/m,dtype=auto"}, Precision.UNKNOWN),

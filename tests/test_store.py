@@ -103,6 +103,19 @@ def test_symlink_out_of_the_root_is_refused(tmp_path):
     assert list(outside.iterdir()) == []
 
 
+def test_reading_through_a_symlink_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.json").write_text("{}")
+    store = LocalStore(tmp_path / "store")
+    os.symlink(outside, tmp_path / "store" / "org")
+    os.symlink(outside / "secret.json", tmp_path / "store" / "link.json")
+    for path in ("org/secret.json", "link.json"):
+        with pytest.raises(UnsafePathError, match="symbolic link"):
+            store.read(path)
+    assert store.list_files() == []  # listing never follows links either
+
+
 def test_safe_relative_path_message_names_the_path():
     with pytest.raises(UnsafePathError, match=r"\.\./x"):
         safe_relative_path("../x")

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from math import isfinite
 from types import MappingProxyType
 
 from leaderboard.domain.enums import Precision
@@ -131,12 +132,14 @@ def _read_metrics(
                 n_shot[task] = shots
         clean: dict[str, float] = {}
         for raw_name, value in values.items():
-            name = str(raw_name)
-            if "stderr" in name or name == "alias":
+            # The hot loop of a cold table build: plain type checks, no helper calls.
+            kind = type(value)
+            if kind is not float and kind is not int:
                 continue
-            number = _finite_number(value)
-            if number is not None:
-                clean[name.removesuffix(",none")] = number
+            name = raw_name if type(raw_name) is str else str(raw_name)
+            if "stderr" in name or (kind is float and not isfinite(value)):
+                continue
+            clean[name[:-5] if name.endswith(",none") else name] = float(value)
         if clean:
             metrics[task] = clean
     return metrics, n_shot
@@ -149,13 +152,6 @@ def _split_v1_key(key: str) -> tuple[str, int | None]:
         shots = int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else None
         return parts[1], shots
     return key, None
-
-
-def _finite_number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def _read_int_map(value: object) -> dict[str, int]:
@@ -216,19 +212,26 @@ def _model_name(data: dict, config: dict, model_args: str, path: str) -> str:
     raise ParseError(f"cannot tell which model was evaluated{f' ({path})' if path else ''}")
 
 
-_QUANTIZED = (("load_in_4bit", Precision.INT4), ("load_in_8bit", Precision.INT8))
+_QUANTIZED = (
+    ("load_in_4bit", Precision.INT4),
+    ("load_in_8bit", Precision.INT8),
+    ("autogptq", Precision.GPTQ),
+    ("gptqmodel", Precision.GPTQ),
+)
 
 
 def _precision(config: dict, model_args: str) -> Precision:
+    """Quantization flags first, then the stated dtype; a GPTQ model name is only a last hint
+    (a model called `...-gptqmodel-...` may well have been run in bfloat16)."""
     for flag, precision in _QUANTIZED:
-        if _model_arg(model_args, flag).lower() == "true":
+        if _model_arg(model_args, flag).lower() not in {"", "false", "0", "none"}:
             return precision
-    if "gptq" in model_args.lower():
-        return Precision.GPTQ
     for raw in (config.get("model_dtype"), _model_arg(model_args, "dtype")):
         precision = Precision.parse(raw)
         if precision is not Precision.UNKNOWN:
             return precision
+    if "gptq" in model_args.lower():
+        return Precision.GPTQ
     return Precision.UNKNOWN
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from leaderboard.domain.results import EvalResult
 
@@ -90,6 +91,13 @@ class Benchmark:
     def tasks(self) -> tuple[str, ...]:
         return tuple(part.sources[0].tasks[0] for part in self.parts)
 
+    @cached_property
+    def part_tasks(self) -> tuple[str, ...]:
+        """Every spelling of every part's task."""
+        return tuple(
+            task for part in self.parts for source in part.sources for task in source.tasks
+        )
+
 
 @dataclass(frozen=True)
 class BenchmarkScore:
@@ -131,9 +139,7 @@ def _aggregate(result: EvalResult, benchmark: Benchmark) -> float | None:
         return None
     if benchmark.n_shot is not None and any(
         task in result.metrics and not _shots_match(result, task, benchmark.n_shot)
-        for part in benchmark.parts
-        for source in part.sources
-        for task in source.tasks
+        for task in benchmark.part_tasks
     ):
         return None
     return benchmark.aggregate.read(result, benchmark.n_shot)
@@ -167,6 +173,17 @@ class Suite:
     citation: str = ""
     include_path: str = ""  # local task folder (sample suite), relative to the package
 
+    @cached_property
+    def task_names(self) -> frozenset[str]:
+        """Every task spelling any of its benchmarks reads: a file with none of them is not
+        of this suite, and scoring it can stop at once."""
+        parts = [
+            part
+            for benchmark in self.benchmarks
+            for part in (*benchmark.parts, *((benchmark.aggregate,) if benchmark.aggregate else ()))
+        ]
+        return frozenset(task for part in parts for source in part.sources for task in source.tasks)
+
     def benchmark(self, key: str) -> Benchmark:
         for benchmark in self.benchmarks:
             if benchmark.key == key:
@@ -178,6 +195,8 @@ class Suite:
 
 def score_result(result: EvalResult, suite: Suite) -> dict[str, BenchmarkScore]:
     """Scores of the suite's benchmarks that this file covers (possibly none)."""
+    if suite.task_names.isdisjoint(result.metrics):
+        return {}
     scores = {}
     for benchmark in suite.benchmarks:
         score = score_benchmark(result, benchmark)

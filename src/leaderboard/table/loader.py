@@ -11,7 +11,6 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,11 +177,8 @@ class TableLoader:
                 return Skipped(stored.path, stored.version, f"could not be read: {exc}")
             return parse(stored.path, stored.version, data)
 
-        if len(files) < 64:
-            return [read_one(f) for f in files]
-        # Reading is I/O bound on large stores (and on the Hub mirror); parsing stays cheap.
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            return list(pool.map(read_one, files, chunksize=64))
+        # One thread: parsing and scoring are CPU-bound Python, which threads only slow down.
+        return [read_one(f) for f in files]
 
     def _skip(self, skipped: Skipped) -> None:
         self._skipped[skipped.path] = skipped
