@@ -42,13 +42,8 @@ from leaderboard.demo_data import synthetic_models
 from leaderboard.domain import parse_results
 from leaderboard.query import PRECISION_CHOICES, Query, present, run_query
 from leaderboard.suites import get_suite
-from leaderboard.table.build import (
-    build_board,
-    request_entry,
-    requests_frame,
-    result_entries,
-    results_frame,
-)
+from leaderboard.table.build import build_board, requests_frame, results_frame
+from leaderboard.table.entries import request_entry, result_entries
 
 SUITE = get_suite("v2")
 ALL_PRECISIONS = [p.value for p in PRECISION_CHOICES]

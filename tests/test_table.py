@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
+from conftest import REPO
 from leaderboard.config import Settings
 from leaderboard.query import Query, present, run_query
 from leaderboard.stores import LocalStore
@@ -285,3 +289,82 @@ def test_a_broken_cache_only_costs_a_cold_start(settings):
     )
     (cache / "results.parquet").write_bytes(b"garbage")
     assert len(loader_for(settings).load().board("v1")) == 12
+
+
+def test_incremental_refreshes_give_the_board_a_full_rebuild_gives(tmp_path):
+    """Many small changes folded in one by one (each updating only the models it touches)
+    end in exactly the boards a fresh load of the same stores builds."""
+    from leaderboard.demo_data import write_synthetic
+
+    queue, results = LocalStore(tmp_path / "q"), LocalStore(tmp_path / "r")
+    write_synthetic(60, get_suite("v2"), queue=queue, results=results, seed=3)
+    settings = Settings(queue=str(tmp_path / "q"), results=str(tmp_path / "r"), cache_dir="")
+    loader = TableLoader(results, queue, settings, use_cache=False)
+    loader.load()
+    files = results.list_files()
+    requests = queue.list_files()
+    # A better score for one model, a deleted result, a request whose type changes, a new model.
+    newest = json.loads(results.read(files[0].path))
+    newest["results"]["leaderboard_gpqa"]["acc_norm,none"] = 0.99
+    changed = results.write(
+        files[0].path.replace("results_", "results_9"), json.dumps(newest).encode()
+    )
+    results.delete(files[1].path)
+    request = json.loads(queue.read(requests[2].path))
+    request["model_type"] = "🤝 base merges and moerges"
+    queue.write(requests[2].path, json.dumps(request).encode())
+    results.write("brand/new/results_2025-01-01T00-00-00.json", results.read(files[3].path))
+    loader.apply(results=[changed])
+    assert loader.refresh() is True
+    fresh = TableLoader(results, queue, settings, use_cache=False).load()
+    for name, board in fresh.boards.items():
+        pd.testing.assert_frame_equal(loader.snapshot.board(name), board)
+    assert 0.99 * 100 in set(loader.snapshot.board("v2")["gpqa_raw"] * 100)
+
+
+PARALLEL_CHECK = """
+import json
+import sys
+import pandas as pd
+import leaderboard.table.loader as loader_module
+from leaderboard.config import Settings
+from leaderboard.stores import LocalStore
+from leaderboard.table import TableLoader
+
+queue, results = LocalStore(sys.argv[1]), LocalStore(sys.argv[2])
+settings = Settings(queue=sys.argv[1], results=sys.argv[2], cache_dir="")
+serial = TableLoader(results, queue, settings, use_cache=False).load()
+pools = []
+class CountedPool(loader_module.ProcessPoolExecutor):
+    def __init__(self, *args, **kwargs):
+        pools.append(kwargs["max_workers"])
+        super().__init__(*args, **kwargs)
+loader_module.ProcessPoolExecutor = CountedPool
+loader_module.PARALLEL_FROM, loader_module.CHUNK = 10, 7
+parallel = TableLoader(results, queue, settings, use_cache=False).load()
+pd.testing.assert_frame_equal(parallel.results, serial.results)
+pd.testing.assert_frame_equal(parallel.requests, serial.requests)
+pd.testing.assert_frame_equal(parallel.board("v2"), serial.board("v2"))
+print(json.dumps({"pools": pools, "skipped": [s.path for s in parallel.skipped]}))
+"""
+
+
+def test_a_parallel_cold_build_equals_a_serial_one(tmp_path):
+    """Above PARALLEL_FROM files, forked workers read and parse; the entries are the same.
+    Run in a fresh interpreter: forking needs a process with a single thread."""
+    from leaderboard.demo_data import write_synthetic
+
+    queue, results = LocalStore(tmp_path / "q"), LocalStore(tmp_path / "r")
+    write_synthetic(40, get_suite("v2"), queue=queue, results=results, seed=5)
+    results.write("broken/model/results_2024-01-01T00-00-00.json", b"{ not json")
+    done = subprocess.run(
+        [sys.executable, "-c", PARALLEL_CHECK, str(tmp_path / "q"), str(tmp_path / "r")],
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["pools"]) == 1 and report["pools"][0] >= 1  # the workers did run
+    assert report["skipped"] == ["broken/model/results_2024-01-01T00-00-00.json"]

@@ -17,8 +17,9 @@ import pandas as pd
 from leaderboard.domain import ModelType, Precision, WeightType
 from leaderboard.errors import QueryError, unknown
 from leaderboard.suites import Suite
-from leaderboard.table.build import LINK_COLUMN, round_half_up
+from leaderboard.table.build import round_half_up
 from leaderboard.table.columns import Kind, board_columns, default_visible_keys
+from leaderboard.table.entries import LINK_COLUMN
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class LocalStore:
         """`durable=False` skips fsync: for bulk synthetic data, never for a real queue."""
         self.root = Path(root).resolve()
         self.durable = durable
+        self._lock_timeout = lock_timeout_seconds
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -50,6 +51,13 @@ class LocalStore:
 
     def __repr__(self) -> str:
         return f"LocalStore({self.location!r})"
+
+    def __reduce__(self):
+        """A copy for a worker process: same folder and options, a lock of its own."""
+        return (
+            _reopen,
+            (str(self.root), self._lock_timeout, self.durable),
+        )
 
     def _resolve(self, path: str) -> Path:
         full = (self.root / safe_relative_path(path)).resolve()
@@ -166,3 +174,7 @@ class LocalStore:
             if expected_version is not ANY_VERSION and current != expected_version:
                 raise ConflictError(f"{path!r} has changed in the store {self.root}.")
             full.unlink()
+
+
+def _reopen(root: str, lock_timeout_seconds: float, durable: bool) -> LocalStore:
+    return LocalStore(root, lock_timeout_seconds=lock_timeout_seconds, durable=durable)

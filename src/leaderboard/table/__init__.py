@@ -1,6 +1,6 @@
 """Stores -> boards: parsing, the column registry, building and incremental refresh."""
 
-from leaderboard.table.build import Skipped, build_board, model_link
+from leaderboard.table.build import build_board
 from leaderboard.table.columns import (
     Column,
     Kind,
@@ -10,6 +10,7 @@ from leaderboard.table.columns import (
     default_visible_keys,
     raw_key,
 )
+from leaderboard.table.entries import Skipped, model_link
 from leaderboard.table.loader import Snapshot, TableLoader
 
 __all__ = [

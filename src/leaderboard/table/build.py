@@ -1,6 +1,6 @@
-"""From parsed files to boards: pure, vectorised, no I/O.
+"""From entries to boards: pure, vectorised, no I/O.
 
-Three frames carry everything:
+Three frames carry everything (`entries.py` turns each file into its entries):
 - *result entries*: one row per (results file, suite it covers), with that file's benchmark
   scores (normalized in `<key>`, raw in `<key>_raw`);
 - *request entries*: one row per request file;
@@ -12,24 +12,19 @@ one file rebuilds the board in milliseconds without re-reading any other file.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
-import orjson
 import pandas as pd
 
-from leaderboard.domain import EvalRequest, EvalResult, ModelType, Status, parse_results
-from leaderboard.domain.names import format_timestamp, is_repo_id
-from leaderboard.errors import ParseError
-from leaderboard.suites import SUITES, Suite, score_result
+from leaderboard.domain import ModelType, Status
+from leaderboard.suites import SUITES, Suite
 from leaderboard.table.columns import board_columns, raw_key
+from leaderboard.table.entries import (
+    LINK_COLUMN,
+)
 
 KEYS = ["model", "precision"]
-LINK_COLUMN = "model_link"  # the Model column as escaped markdown; carried beside `model`
-HUB_URL = "https://huggingface.co/"
 
 ALL_BENCHMARK_KEYS = tuple(b.key for suite in SUITES.values() for b in suite.benchmarks)
 RESULT_COLUMNS = (
@@ -91,118 +86,6 @@ _FROM_REQUEST = (
 _UNKNOWN_TYPE = ModelType.UNKNOWN
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    path: str
-    version: str
-    reason: str
-
-
-# ---------------------------------------------------------------------------------------------
-# Files -> entries
-
-
-def decode_json(data: bytes, path: str) -> object:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise ParseError(f"not valid JSON ({exc})") from None
-
-
-def markdown_text(text: str) -> str:
-    """Any text, shown literally by a Markdown renderer: no HTML, no formatting, no links."""
-    return _escape_markdown(html.escape(text, quote=True))
-
-
-def model_link(model: str) -> str:
-    """Markdown for the Model column: a link for Hub ids, escaped text for anything else."""
-    text = markdown_text(model)
-    if is_repo_id(model):
-        return f"[{text}]({HUB_URL}{model})"
-    return text
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
-
-
-def _escape_markdown(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def result_entries(result: EvalResult, path: str, version: str) -> list[dict]:
-    """One entry per suite the file covers; none when it covers no suite's benchmark."""
-    entries = []
-    for suite in SUITES.values():
-        scores = score_result(result, suite)
-        if not scores:
-            continue
-        entry: dict = {
-            "path": path,
-            "version": version,
-            "suite": suite.name,
-            "model": result.model,
-            "precision": result.precision.value,
-            "model_link": model_link(result.model),
-            "model_sha": result.model_sha,
-            "evaluated_at": result.evaluated_at,
-            "evaluation_seconds": result.evaluation_seconds,
-            "harness": result.harness_version,
-        }
-        for key, score in scores.items():
-            entry[key] = score.normalized
-            entry[raw_key(key)] = score.raw
-        entries.append(entry)
-    return entries
-
-
-def parse_result_file(path: str, version: str, data: bytes) -> list[dict] | Skipped:
-    try:
-        result = parse_results(decode_json(data, path), path=path)
-    except ParseError as exc:
-        return Skipped(path, version, str(exc))
-    entries = result_entries(result, path, version)
-    if not entries:
-        tasks = ", ".join(sorted(result.metrics)[:5])
-        return Skipped(path, version, f"covers no benchmark of any suite (tasks: {tasks})")
-    return entries
-
-
-def request_entry(request: EvalRequest, path: str, version: str) -> dict:
-    return {
-        "path": path,
-        "version": version,
-        "model": request.model,
-        "precision": request.precision.value,
-        "weight_type": request.weight_type.value,
-        "status": request.status.value,
-        "revision": request.revision,
-        "submitted_at": request.submitted_time,
-        "submitted": format_timestamp(request.submitted_time),
-        "model_type": request.model_type.value,
-        "type_symbol": request.model_type.symbol,
-        "likes": request.likes,
-        "params_b": request.params,
-        "license": request.license,
-        "architecture": request.architectures or "Unknown",
-        "chat_template": request.use_chat_template,
-        "merged": request.is_merged,
-        "moe": request.is_moe,
-        "flagged": request.flagged,
-        "available": request.still_on_hub,
-        "base_model": request.base_model,
-        "sender": request.sender,
-        "reason": request.failure_reason,
-    }
-
-
-def parse_request_file(path: str, version: str, data: bytes) -> dict | Skipped:
-    try:
-        request = EvalRequest.from_json(decode_json(data, path), path=path)
-    except ParseError as exc:
-        return Skipped(path, version, str(exc))
-    return request_entry(request, path, version)
-
-
 def results_frame(entries: Iterable[dict]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(entries), columns=list(RESULT_COLUMNS))
     return _typed_results(frame)
@@ -246,7 +129,48 @@ def build_board(
     co2_power_kw: float,
     co2_grid_g_per_kwh: float,
 ) -> pd.DataFrame:
-    """The suite's board: one row per (model, precision), columns keyed as in `board_columns`."""
+    """The suite's board: one row per (model, precision), columns keyed as in `board_columns`,
+    ranked and sorted by Average."""
+    rows = board_rows(
+        results, requests, suite, co2_power_kw=co2_power_kw, co2_grid_g_per_kwh=co2_grid_g_per_kwh
+    )
+    return rank_and_sort(rows, suite)
+
+
+def update_board(
+    board: pd.DataFrame,
+    results: pd.DataFrame,
+    requests: pd.DataFrame,
+    suite: Suite,
+    models: set[str],
+    *,
+    co2_power_kw: float,
+    co2_grid_g_per_kwh: float,
+) -> pd.DataFrame:
+    """`board` with the rows of `models` rebuilt from the entries: what `build_board` gives,
+    at the cost of those models only (a refresh that changes one file stays fast)."""
+    wanted = list(models)
+    fresh = board_rows(
+        results[results["model"].isin(wanted)],
+        requests[requests["model"].isin(wanted)],
+        suite,
+        co2_power_kw=co2_power_kw,
+        co2_grid_g_per_kwh=co2_grid_g_per_kwh,
+    )
+    kept = board[~board["model"].isin(wanted)].drop(columns="rank")
+    rows = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept
+    return rank_and_sort(rows, suite)
+
+
+def board_rows(
+    results: pd.DataFrame,
+    requests: pd.DataFrame,
+    suite: Suite,
+    *,
+    co2_power_kw: float,
+    co2_grid_g_per_kwh: float,
+) -> pd.DataFrame:
+    """One row per (model, precision) of the suite's entries, every column but the rank."""
     bench = [b.key for b in suite.benchmarks]
     raws = [raw_key(key) for key in bench]
     mine = results[results["suite"] == suite.name]
@@ -258,18 +182,31 @@ def build_board(
     board["evaluation_seconds"] = _contributing_seconds(mine, bench)
     board = board.reset_index()
     board = _join_requests(board, requests)
-
     board["average"] = board[bench].mean(axis=1, skipna=False)
-    shown_average = round_half_up(board["average"], 2)
-    board["rank"] = shown_average.rank(method="min", ascending=False).astype("Int64")
     hours = board["evaluation_seconds"] / 3600.0
     board["co2_kg"] = hours * co2_power_kw * co2_grid_g_per_kwh / 1000.0
-    board["evaluated"] = board["evaluated_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
-    keys = [c.key for c in board_columns(suite)]
-    board = board.sort_values(
+    board["evaluated"] = _iso_seconds(board["evaluated_at"])
+    keys = [c.key for c in board_columns(suite) if c.key != "rank"]
+    return board[[*keys, LINK_COLUMN]]
+
+
+def rank_and_sort(rows: pd.DataFrame, suite: Suite) -> pd.DataFrame:
+    """Rank by the Average as shown (ties share a rank); sort by Average, then name."""
+    rows = rows.sort_values(
         ["average", "model"], ascending=[False, True], na_position="last", kind="stable"
-    )
-    return board[[*keys, LINK_COLUMN]].reset_index(drop=True)
+    ).reset_index(drop=True)
+    shown_average = round_half_up(rows["average"], 2)
+    rows["rank"] = shown_average.rank(method="min", ascending=False).astype("Int64")
+    return rows[[*(c.key for c in board_columns(suite)), LINK_COLUMN]]
+
+
+def _iso_seconds(times: pd.Series) -> pd.Series:
+    """`2024-06-26T12:00:00Z` strings, "" for missing; numpy formats 10k times in a
+    millisecond where `strftime` takes tens."""
+    values = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
+    text = np.datetime_as_string(values, unit="s").astype(object)
+    text = np.where(pd.isna(times).to_numpy(), "", text + "Z")
+    return pd.Series(text, index=times.index, dtype="str")
 
 
 def round_half_up(values: pd.Series, decimals: int) -> pd.Series:

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,18 +26,18 @@ from leaderboard.errors import StoreError
 from leaderboard.stores import Store, StoredFile
 from leaderboard.suites import SUITES, get_suite
 from leaderboard.table.build import (
-    Skipped,
     build_board,
-    parse_request_file,
-    parse_result_file,
     requests_frame,
     results_frame,
     suites_with_rows,
+    update_board,
 )
+from leaderboard.table.entries import Skipped, parse_request_file, parse_result_file
 
 log = logging.getLogger(__name__)
 
 CACHE_SCHEMA = 1  # bump when entries change shape; an old cache is then ignored
+_INCREMENTAL_MAX = 500  # more changed models than this: rebuilding whole boards is cheaper
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,7 @@ class TableLoader:
     def apply(self, *, results: list[StoredFile] = (), requests: list[StoredFile] = ()) -> None:
         """Fold in files known to be new or changed, without listing the stores."""
         with self._lock:
-            self._ingest(results, requests, removed=set())
-            self._publish()
+            self._publish(self._ingest(results, requests, removed=set()))
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -136,8 +139,8 @@ class TableLoader:
         removed = set(known) - set(listed)
         if not (changed_results or changed_requests or removed) and not force:
             return False
-        self._ingest(changed_results, changed_requests, removed)
-        self._publish()
+        changed_models = self._ingest(changed_results, changed_requests, removed)
+        self._publish(None if force else changed_models)
         if changed_results or changed_requests or removed:
             self._write_cache()
         return True
@@ -150,54 +153,63 @@ class TableLoader:
 
     def _ingest(
         self, result_files: list[StoredFile], request_files: list[StoredFile], removed: set[str]
-    ) -> None:
+    ) -> set[str]:
+        """Replace the entries of these files; returns the models whose rows may change."""
         stale = removed | {f.path for f in result_files} | {f.path for f in request_files}
         for path in stale:
             self._skipped.pop(path, None)
+        result_outcomes, request_outcomes = read_and_parse(
+            [
+                (self.results_store, result_files, parse_result_file),
+                (self.queue_store, request_files, parse_request_file),
+            ]
+        )
         result_entries: list[dict] = []
-        for outcome in self._read_all(self.results_store, result_files, parse_result_file):
+        for outcome in result_outcomes:
             if isinstance(outcome, Skipped):
                 self._skip(outcome)
             else:
                 result_entries.extend(outcome)
         request_entries: list[dict] = []
-        for outcome in self._read_all(self.queue_store, request_files, parse_request_file):
+        for outcome in request_outcomes:
             if isinstance(outcome, Skipped):
                 self._skip(outcome)
             else:
                 request_entries.append(outcome)
+        models = {entry["model"] for entry in (*result_entries, *request_entries)}
+        for frame in (self._results, self._requests):
+            if len(frame) and stale:
+                models |= set(frame.loc[frame["path"].isin(stale), "model"])
         self._results = _replace_rows(self._results, stale, results_frame(result_entries))
         self._requests = _replace_rows(self._requests, stale, requests_frame(request_entries))
-
-    def _read_all(self, store: Store, files: list[StoredFile], parse) -> list:
-        def read_one(stored: StoredFile):
-            try:
-                data = store.read(stored.path)
-            except StoreError as exc:
-                return Skipped(stored.path, stored.version, f"could not be read: {exc}")
-            return parse(stored.path, stored.version, data)
-
-        # One thread: parsing and scoring are CPU-bound Python, which threads only slow down.
-        return [read_one(f) for f in files]
+        return models
 
     def _skip(self, skipped: Skipped) -> None:
         self._skipped[skipped.path] = skipped
         log.warning("Skipped %s: %s", skipped.path, skipped.reason)
 
-    def _publish(self) -> None:
+    def _publish(self, changed_models: set[str] | None) -> None:
+        """Swap in a new snapshot. With `changed_models`, boards are updated for those models
+        only (milliseconds); with None, or when many models changed, rebuilt whole."""
         counts = suites_with_rows(self._results)
         configured = self.settings.suite
         order = sorted(counts, key=lambda name: (name != configured, -counts[name], name))
-        boards = {
-            name: build_board(
-                self._results,
-                self._requests,
-                SUITES[name],
-                co2_power_kw=self.settings.co2_power_kw,
-                co2_grid_g_per_kwh=self.settings.co2_grid_g_per_kwh,
-            )
-            for name in order
+        co2 = {
+            "co2_power_kw": self.settings.co2_power_kw,
+            "co2_grid_g_per_kwh": self.settings.co2_grid_g_per_kwh,
         }
+        previous = self._snapshot.boards if self._snapshot is not None else {}
+        boards = {}
+        for name in order:
+            board = previous.get(name)
+            if board is None or changed_models is None or len(changed_models) > _INCREMENTAL_MAX:
+                boards[name] = build_board(self._results, self._requests, SUITES[name], **co2)
+            elif changed_models:
+                boards[name] = update_board(
+                    board, self._results, self._requests, SUITES[name], changed_models, **co2
+                )
+            else:
+                boards[name] = board
         self._generation += 1
         self._snapshot = Snapshot(
             generation=self._generation,
@@ -261,8 +273,55 @@ class TableLoader:
             log.warning("Could not write the table cache in %s: %s", self.cache_dir, exc)
 
 
+Parse = Callable[[str, str, bytes], object]
+
+
+def read_and_parse(jobs: list[tuple[Store, list[StoredFile], Parse]]) -> list[list]:
+    """Read every listed file and parse it: `[outcomes of job 1, outcomes of job 2, ...]`.
+
+    Parsing and scoring are CPU-bound Python, which threads only slow down (the GIL). A large
+    batch (a cold build) is read and parsed by forked worker processes, one per core; a
+    small one (a refresh) is parsed here, where it costs less than starting workers. Forking
+    is only safe in a process with one thread, so a process
+    that runs others (the app, once it serves) parses in-process; forked workers need no
+    imports and never re-run the caller's script, as spawned ones would.
+    """
+    total = sum(len(files) for _, files, _ in jobs)
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if total < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
+        return [[_parse_one(store, f, parse) for f in files] for store, files, parse in jobs]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending = [
+            [
+                pool.submit(_parse_chunk, store, files[start : start + CHUNK], parse)
+                for start in range(0, len(files), CHUNK)
+            ]
+            for store, files, parse in jobs
+        ]
+        return [[o for chunk in chunks for o in chunk.result()] for chunks in pending]
+
+
+PARALLEL_FROM = 2_000  # files; fewer are parsed in-process
+MAX_WORKERS = 4
+CHUNK = 250
+
+
+def _parse_one(store: Store, stored: StoredFile, parse: Parse):
+    try:
+        data = store.read(stored.path)
+    except StoreError as exc:
+        return Skipped(stored.path, stored.version, f"could not be read: {exc}")
+    return parse(stored.path, stored.version, data)
+
+
+def _parse_chunk(store: Store, files: list[StoredFile], parse: Parse) -> list:
+    """In a worker process (the forked store is a copy of the caller's)."""
+    return [_parse_one(store, stored, parse) for stored in files]
+
+
 def _replace_rows(frame: pd.DataFrame, stale: set[str], new: pd.DataFrame) -> pd.DataFrame:
-    kept = frame[~frame["path"].isin(stale)] if stale else frame
+    kept = frame[~frame["path"].isin(stale)] if stale and len(frame) else frame
     if new.empty:
         return kept.reset_index(drop=True)
     if kept.empty:

@@ -1,0 +1,136 @@
+"""From one stored file to its entries: the per-file work of a table build. Pure, and free
+of pandas, so worker processes that parse a large store in parallel start quickly.
+
+A results file gives one entry per suite it covers (its benchmark scores, normalized in
+`<key>` and raw in `<key>_raw`); a request file gives one entry. A file that cannot be used
+gives a `Skipped` with the reason, which the loader logs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import orjson
+
+from leaderboard.domain import EvalRequest, EvalResult, parse_results
+from leaderboard.domain.names import format_timestamp, is_repo_id
+from leaderboard.errors import ParseError
+from leaderboard.suites import SUITES, score_result
+from leaderboard.table.columns import raw_key
+
+LINK_COLUMN = "model_link"  # the Model column as escaped markdown; carried beside `model`
+HUB_URL = "https://huggingface.co/"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    version: str
+    reason: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Files -> entries
+
+
+def decode_json(data: bytes, path: str) -> object:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ParseError(f"not valid JSON ({exc})") from None
+
+
+def markdown_text(text: str) -> str:
+    """Any text, shown literally by a Markdown renderer: no HTML, no formatting, no links."""
+    return _escape_markdown(html.escape(text, quote=True))
+
+
+def model_link(model: str) -> str:
+    """Markdown for the Model column: a link for Hub ids, escaped text for anything else."""
+    text = markdown_text(model)
+    if is_repo_id(model):
+        return f"[{text}]({HUB_URL}{model})"
+    return text
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def _escape_markdown(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def result_entries(result: EvalResult, path: str, version: str) -> list[dict]:
+    """One entry per suite the file covers; none when it covers no suite's benchmark."""
+    entries = []
+    for suite in SUITES.values():
+        scores = score_result(result, suite)
+        if not scores:
+            continue
+        entry: dict = {
+            "path": path,
+            "version": version,
+            "suite": suite.name,
+            "model": result.model,
+            "precision": result.precision.value,
+            "model_link": model_link(result.model),
+            "model_sha": result.model_sha,
+            "evaluated_at": result.evaluated_at,
+            "evaluation_seconds": result.evaluation_seconds,
+            "harness": result.harness_version,
+        }
+        for key, score in scores.items():
+            entry[key] = score.normalized
+            entry[raw_key(key)] = score.raw
+        entries.append(entry)
+    return entries
+
+
+def parse_result_file(path: str, version: str, data: bytes) -> list[dict] | Skipped:
+    try:
+        result = parse_results(decode_json(data, path), path=path)
+    except ParseError as exc:
+        return Skipped(path, version, str(exc))
+    entries = result_entries(result, path, version)
+    if not entries:
+        tasks = ", ".join(sorted(result.metrics)[:5])
+        return Skipped(path, version, f"covers no benchmark of any suite (tasks: {tasks})")
+    return entries
+
+
+def request_entry(request: EvalRequest, path: str, version: str) -> dict:
+    return {
+        "path": path,
+        "version": version,
+        "model": request.model,
+        "precision": request.precision.value,
+        "weight_type": request.weight_type.value,
+        "status": request.status.value,
+        "revision": request.revision,
+        "submitted_at": request.submitted_time,
+        "submitted": format_timestamp(request.submitted_time),
+        "model_type": request.model_type.value,
+        "type_symbol": request.model_type.symbol,
+        "likes": request.likes,
+        "params_b": request.params,
+        "license": request.license,
+        "architecture": request.architectures or "Unknown",
+        "chat_template": request.use_chat_template,
+        "merged": request.is_merged,
+        "moe": request.is_moe,
+        "flagged": request.flagged,
+        "available": request.still_on_hub,
+        "base_model": request.base_model,
+        "sender": request.sender,
+        "reason": request.failure_reason,
+    }
+
+
+def parse_request_file(path: str, version: str, data: bytes) -> dict | Skipped:
+    try:
+        request = EvalRequest.from_json(decode_json(data, path), path=path)
+    except ParseError as exc:
+        return Skipped(path, version, str(exc))
+    return request_entry(request, path, version)
