@@ -337,7 +337,9 @@ def test_columns_pinned_first_then_registry_order():
 
 
 def test_ranks_follow_the_shown_average_and_ties_share():
-    ranks = dict(zip(BOARD["model"] + "/" + BOARD["precision"], BOARD["rank"], strict=True))
+    ranks = dict(
+        zip(BOARD["model"] + "/" + BOARD["precision"].astype(str), BOARD["rank"], strict=True)
+    )
     assert ranks["shady/contaminated-7b/float16"] == 1
     assert ranks["tiny/phi-2/bfloat16"] == 7 and ranks["tiny/phi-2/float16"] == 8
 

@@ -204,12 +204,14 @@ def run_query(board: pd.DataFrame, suite: Suite, query: Query) -> pd.DataFrame:
     if query.sort not in keys:
         raise QueryError(f"Cannot sort by {query.sort!r}; choose one of the board's columns.")
     check_choices(query)
-    shown = board.loc[filter_mask(board, query)]
+    positions = np.flatnonzero(filter_mask(board, query))
     if not (query.sort == "average" and query.descending):  # boards come sorted that way
-        shown = shown.sort_values(
-            query.sort, ascending=not query.descending, kind="stable", na_position="last"
-        )
-    return shown[[*visible_columns(suite, query), LINK_COLUMN]]
+        # Order the kept positions by one column, then take only the shown columns once:
+        # sorting the whole frame would move every column of every row.
+        key = board[query.sort].take(positions).reset_index(drop=True)
+        order = key.sort_values(ascending=not query.descending, kind="stable", na_position="last")
+        positions = positions[order.index.to_numpy()]
+    return board[[*visible_columns(suite, query), LINK_COLUMN]].take(positions)
 
 
 def present(frame: pd.DataFrame, suite: Suite, *, links: bool) -> pd.DataFrame:

@@ -197,7 +197,18 @@ def rank_and_sort(rows: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     ).reset_index(drop=True)
     shown_average = round_half_up(rows["average"], 2)
     rows["rank"] = shown_average.rank(method="min", ascending=False).astype("Int64")
-    return rows[[*(c.key for c in board_columns(suite)), LINK_COLUMN]]
+    return _compact(rows[[*(c.key for c in board_columns(suite)), LINK_COLUMN]])
+
+
+def _compact(board: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as categories: a query takes the rows it shows (in a new order when
+    sorted), and taking integer codes is an order of magnitude cheaper than taking strings.
+    `model` stays text: searching the names of 100,000 distinct models is faster there."""
+    for name in board.columns:
+        if name != "model" and not isinstance(board[name].dtype, pd.CategoricalDtype):
+            if pd.api.types.is_string_dtype(board[name].dtype):
+                board[name] = board[name].astype("category")
+    return board
 
 
 def _iso_seconds(times: pd.Series) -> pd.Series:
