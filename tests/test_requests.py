@@ -211,13 +211,13 @@ def test_unknown_keys_are_kept_in_extra_and_written_back():
         "model": "org/model",
         "status": "PENDING",
         "lease_owner": "worker-3",
-        "heartbeat": "2024-06-26T12:00:00Z",
+        "other_tool_stamp": "2024-06-26T12:00:00Z",
         "nested": {"a": [1, 2]},
     }
     request = EvalRequest.from_json(data)
     assert dict(request.extra) == {
         "lease_owner": "worker-3",
-        "heartbeat": "2024-06-26T12:00:00Z",
+        "other_tool_stamp": "2024-06-26T12:00:00Z",
         "nested": {"a": [1, 2]},
     }
     written = request.with_changes(status=Status.RUNNING).to_json()
@@ -432,3 +432,30 @@ def test_bad_repo_ids_are_explained(repo_id):
 def test_the_length_message_states_the_length_and_the_limit():
     problem = repo_id_problem("org/" + "m" * 196)
     assert "200" in problem and "96" in problem
+
+
+def test_worker_fields_round_trip():
+    """The worker's additive fields: lease owner, heartbeat, attempts, progress, paths."""
+    from leaderboard.domain.requests import Progress
+
+    progress = Progress("loglikelihood", 120, 200, 35.0, 20.0)
+    request = EvalRequest(
+        model="org/model",
+        status=Status.RUNNING,
+        worker="gpu-1:42",
+        heartbeat=datetime(2024, 6, 26, 12, 0, tzinfo=UTC),
+        attempts=2,
+        suite="sample",
+        log_path="org/model/logs/eval.log",
+        progress=progress,
+    )
+    again = EvalRequest.from_json(request.to_json())
+    assert (again.worker, again.heartbeat, again.attempts, again.suite) == (
+        "gpu-1:42",
+        datetime(2024, 6, 26, 12, 0, tzinfo=UTC),
+        2,
+        "sample",
+    )
+    assert again.progress == progress
+    assert progress.describe() == "loglikelihood 120/200 · 35 s elapsed · about 20 s left"
+    assert "worker" not in EvalRequest(model="org/model").to_json()  # absent until set

@@ -80,6 +80,23 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _parse_batch_size(raw: str) -> str:
+    value = raw.strip().lower()
+    if value == "auto" or value.startswith("auto:") or value.isdigit():
+        return value
+    raise ValueError("expected `auto`, `auto:N` or a number")
+
+
 def _parse_log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -137,6 +154,14 @@ SETTINGS: tuple[Setting, ...] = (
         "How often the app checks the stores for new or changed files and folds them into the "
         "table without a restart; `0` turns the check off.",
         _parse_seconds,
+    ),
+    Setting(
+        "LEADERBOARD_MAX_ROWS",
+        "max_rows",
+        "1000",
+        "Rows the Leaderboard tab sends to the browser, in the order chosen; search, filters "
+        "and sorting always run over every model (the API and the CLI return all rows).",
+        _parse_positive_int,
     ),
     Setting(
         "LEADERBOARD_CO2_POWER_KW",
@@ -217,6 +242,78 @@ SETTINGS: tuple[Setting, ...] = (
         "Hugging Face token for Hub model inspection (and Hub stores). Never logged or shown.",
     ),
     Setting(
+        "LEADERBOARD_WORKER",
+        "worker",
+        "off",
+        "Run the evaluation worker inside the app process (APScheduler), for a Space with a "
+        "GPU or a laptop; `off` when workers run elsewhere (`python -m leaderboard worker`).",
+        _parse_bool,
+    ),
+    Setting(
+        "LEADERBOARD_WORKER_INTERVAL",
+        "worker_interval",
+        "60",
+        "Seconds between worker cycles (each claims at most one request).",
+        _parse_positive_int,
+    ),
+    Setting(
+        "LEADERBOARD_WORKER_ID",
+        "worker_id",
+        "",
+        "This worker's name in the requests it claims; empty: `<hostname>:<pid>`.",
+    ),
+    Setting(
+        "LEADERBOARD_EXECUTOR",
+        "executor",
+        "local",
+        "Where evaluations run: `local` (a child process on this machine's devices).",
+        _parse_choice("local"),
+    ),
+    Setting(
+        "LEADERBOARD_DEVICE",
+        "device",
+        "auto",
+        "`auto` (cuda when a GPU is present, else cpu), `cpu` or `cuda`.",
+        _parse_choice("auto", "cpu", "cuda"),
+    ),
+    Setting(
+        "LEADERBOARD_LM_EVAL_BACKEND",
+        "lm_eval_backend",
+        "hf",
+        "lm-eval model backend: `hf` (transformers; several GPUs through `accelerate launch`) "
+        "or `vllm` (needs vLLM installed and a GPU).",
+        _parse_choice("hf", "vllm"),
+    ),
+    Setting(
+        "LEADERBOARD_BATCH_SIZE",
+        "batch_size",
+        "auto",
+        "lm-eval batch size: `auto`, `auto:N` or a number.",
+        _parse_batch_size,
+    ),
+    Setting(
+        "LEADERBOARD_LEASE_SECONDS",
+        "lease_seconds",
+        "600",
+        "A RUNNING request whose worker has not renewed its lease for this long is taken back "
+        "(the worker renews it every third of this while it evaluates).",
+        _parse_positive_int,
+    ),
+    Setting(
+        "LEADERBOARD_MAX_ATTEMPTS",
+        "max_attempts",
+        "3",
+        "Evaluations of one request started before it is FAILED as `worker lost`.",
+        _parse_positive_int,
+    ),
+    Setting(
+        "LEADERBOARD_EVAL_TIMEOUT",
+        "eval_timeout",
+        "86400",
+        "Seconds before one evaluation is killed and its request FAILED as timed out.",
+        _parse_positive_int,
+    ),
+    Setting(
         "LEADERBOARD_LOG_LEVEL",
         "log_level",
         "INFO",
@@ -233,6 +330,7 @@ class Settings:
     suite: str = "v2"
     cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
     refresh_seconds: int = 60
+    max_rows: int = 1000
     co2_power_kw: float = 5.6
     co2_grid_g_per_kwh: float = 269.8
     log_level: str = "INFO"
@@ -245,6 +343,16 @@ class Settings:
     min_card_chars: int = 200
     hub_endpoint: str = "https://huggingface.co"
     hub_token: str = dataclasses.field(default="", repr=False)  # a secret: never in a repr
+    worker: bool = False
+    worker_interval: int = 60
+    worker_id: str = ""
+    executor: str = "local"
+    device: str = "auto"
+    lm_eval_backend: str = "hf"
+    batch_size: str = "auto"
+    lease_seconds: int = 600
+    max_attempts: int = 3
+    eval_timeout: int = 86400
     on_space: bool = False  # running as a Hugging Face Space (SYSTEM=spaces)
 
     @property

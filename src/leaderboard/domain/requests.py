@@ -38,7 +38,70 @@ STANDARD_KEYS = (
     "job_start_time",
 )
 # Additive fields of ours; absent from files written by other tools.
-OWN_KEYS = ("tags", "still_on_hub", "flagged", "failure_reason")
+OWN_KEYS = (
+    "tags",
+    "still_on_hub",
+    "flagged",
+    "failure_reason",
+    "worker",
+    "heartbeat",
+    "attempts",
+    "suite",
+    "results_path",
+    "log_path",
+    "log_tail",
+    "progress",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a running evaluation is, as its worker last saw it."""
+
+    stage: str  # what lm-eval is doing: "loglikelihood", "generate_until", "loading", ...
+    done: int
+    total: int
+    elapsed_seconds: float
+    eta_seconds: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "done": self.done,
+            "total": self.total,
+            "elapsed_seconds": round(self.elapsed_seconds, 1),
+            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Progress | None:
+        if not isinstance(data, dict):
+            return None
+        eta = data.get("eta_seconds")
+        return cls(
+            stage=str(data.get("stage") or ""),
+            done=_as_int(data.get("done")),
+            total=_as_int(data.get("total")),
+            elapsed_seconds=float(_as_int(data.get("elapsed_seconds"))),
+            eta_seconds=float(eta) if isinstance(eta, int | float) else None,
+        )
+
+    def describe(self) -> str:
+        """`loglikelihood 120/200 · 35 s elapsed · about 20 s left`."""
+        parts = [f"{self.stage} {self.done}/{self.total}" if self.total else self.stage]
+        parts.append(f"{_duration(self.elapsed_seconds)} elapsed")
+        if self.eta_seconds is not None:
+            parts.append(f"about {_duration(self.eta_seconds)} left")
+        return " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +127,15 @@ class EvalRequest:
     still_on_hub: bool = True
     flagged: str = ""  # why the model is flagged (a reason or a discussion link); empty if not
     failure_reason: str = ""
+    # Set by the evaluation worker (additive fields of ours):
+    worker: str = ""  # who holds the lease of a RUNNING request
+    heartbeat: datetime | None = None  # when the lease was last renewed
+    attempts: int = 0  # evaluations started, including the current one
+    suite: str = ""  # the suite evaluated
+    results_path: str = ""  # in the results store, once published
+    log_path: str = ""  # the evaluation log, in the results store
+    log_tail: str = ""  # the last lines of the log of a FAILED evaluation
+    progress: Progress | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -121,6 +193,14 @@ class EvalRequest:
             still_on_hub=_as_bool(data.get("still_on_hub"), default=True),
             flagged=str(data.get("flagged") or ""),
             failure_reason=str(data.get("failure_reason") or ""),
+            worker=str(data.get("worker") or ""),
+            heartbeat=parse_timestamp(data.get("heartbeat")),
+            attempts=_as_int(data.get("attempts")),
+            suite=str(data.get("suite") or ""),
+            results_path=str(data.get("results_path") or ""),
+            log_path=str(data.get("log_path") or ""),
+            log_tail=str(data.get("log_tail") or ""),
+            progress=Progress.from_json(data.get("progress")),
             extra=MappingProxyType({k: v for k, v in data.items() if k not in known}),
         )
 
@@ -153,6 +233,17 @@ class EvalRequest:
             data["flagged"] = self.flagged
         if self.failure_reason:
             data["failure_reason"] = self.failure_reason
+        optional = {
+            "worker": self.worker,
+            "heartbeat": format_timestamp(self.heartbeat) if self.heartbeat else "",
+            "attempts": self.attempts,
+            "suite": self.suite,
+            "results_path": self.results_path,
+            "log_path": self.log_path,
+            "log_tail": self.log_tail,
+            "progress": self.progress.to_json() if self.progress else None,
+        }
+        data.update({key: value for key, value in optional.items() if value})
         for key, value in self.extra.items():
             data.setdefault(key, value)
         return data

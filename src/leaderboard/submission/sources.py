@@ -17,8 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from leaderboard.errors import UnsafePathError
-from leaderboard.stores import safe_relative_path
+from leaderboard.local_models import LocalModels
 from leaderboard.submission.facts import (
     DESCRIPTION_FILES,
     LoadCheck,
@@ -36,27 +35,8 @@ log = logging.getLogger(__name__)
 _FOLDER = "\x00folder\x00"  # stands for the model's folder in cached load-check messages
 
 
-class LocalModelSource:
-    """Models on disk as `<root>/<org>/<name>/`, as saved by `save_pretrained`.
-
-    A plain folder has one revision, `main`; its commit is a hash of its files' contents,
-    so the same weights always give the same sha and any change gives a new one.
-    """
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root).resolve()
-        self._file_hashes: dict[tuple[str, int, int], str] = {}
-        self._lock = threading.Lock()
-
-    def folder(self, repo_id: str) -> Path | None:
-        try:
-            relative = safe_relative_path(repo_id)
-        except UnsafePathError:
-            return None
-        folder = (self.root / relative).resolve()
-        if not folder.is_relative_to(self.root) or not folder.is_dir():
-            return None
-        return folder
+class LocalModelSource(LocalModels):
+    """Submitted models found in the operator's local model folder (`LocalModels`)."""
 
     def locate(self, repo_id: str, revision: str) -> LocatedModel:
         folder = self.folder(repo_id)
@@ -87,31 +67,6 @@ class LocalModelSource:
         except (OSError, ValueError) as exc:
             log.info("Unreadable safetensors in %s: %s", folder, exc)
             return None
-
-    def content_sha(self, folder: Path) -> str:
-        """A git-like tree hash: sha1 over each file's path and content hash."""
-        digest = hashlib.sha1()
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            relative = path.relative_to(folder).as_posix()
-            if relative.startswith("."):
-                continue
-            digest.update(f"{relative}\0{self._file_sha(path)}\n".encode())
-        return digest.hexdigest()
-
-    def _file_sha(self, path: Path) -> str:
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        with self._lock:
-            known = self._file_hashes.get(key)
-        if known is not None:
-            return known
-        digest = hashlib.sha1()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-        with self._lock:
-            self._file_hashes[key] = digest.hexdigest()
-        return digest.hexdigest()
 
 
 class ModelFinder:

@@ -65,6 +65,9 @@ REQUEST_COLUMNS = (
     "base_model",
     "sender",
     "reason",
+    "progress",
+    "log_tail",
+    "log_path",
 )
 # What a board takes from the request that matches its row.
 _FROM_REQUEST = (
@@ -205,9 +208,10 @@ def _compact(board: pd.DataFrame) -> pd.DataFrame:
     sorted), and taking integer codes is an order of magnitude cheaper than taking strings.
     `model` stays text: searching the names of 100,000 distinct models is faster there."""
     for name in board.columns:
-        if name != "model" and not isinstance(board[name].dtype, pd.CategoricalDtype):
-            if pd.api.types.is_string_dtype(board[name].dtype):
-                board[name] = board[name].astype("category")
+        dtype = board[name].dtype
+        categorical = isinstance(dtype, pd.CategoricalDtype)
+        if name != "model" and not categorical and pd.api.types.is_string_dtype(dtype):
+            board[name] = board[name].astype("category")
     return board
 
 

@@ -22,6 +22,7 @@ from leaderboard.table.columns import raw_key
 
 LINK_COLUMN = "model_link"  # the Model column as escaped markdown; carried beside `model`
 HUB_URL = "https://huggingface.co/"
+LOG_TAIL_LINES = 6  # of a failed evaluation's log, in the queue view
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,9 @@ def request_entry(request: EvalRequest, path: str, version: str) -> dict:
         "base_model": request.base_model,
         "sender": request.sender,
         "reason": request.failure_reason,
+        "progress": request.progress.describe() if request.progress else "",
+        "log_tail": "\n".join(request.log_tail.splitlines()[-LOG_TAIL_LINES:]),
+        "log_path": request.log_path,
     }
 
 

@@ -36,7 +36,7 @@ from leaderboard.table.entries import Skipped, parse_request_file, parse_result_
 
 log = logging.getLogger(__name__)
 
-CACHE_SCHEMA = 1  # bump when entries change shape; an old cache is then ignored
+CACHE_SCHEMA = 2  # bump when entries change shape; an old cache is then ignored
 _INCREMENTAL_MAX = 500  # more changed models than this: rebuilding whole boards is cheaper
 
 

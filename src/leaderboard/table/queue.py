@@ -17,8 +17,12 @@ QUEUE_COLUMNS = {
     "submitted": "Submitted",
     "sender": "Sender",
     "status": "Status",
+    "progress": "Progress",
     "reason": "Reason",
+    "log_tail": "Log tail",
 }
+# Columns only some statuses have.
+_ONLY = {"progress": {Status.RUNNING}, "reason": {Status.FAILED}, "log_tail": {Status.FAILED}}
 STATUS_ORDER = (Status.RUNNING, Status.PENDING, Status.FINISHED, Status.FAILED)
 
 
@@ -30,9 +34,7 @@ def queue_groups(requests: pd.DataFrame) -> dict[Status, pd.DataFrame]:
     groups = {}
     for status in STATUS_ORDER:
         rows = ordered[ordered["status"] == status.value]
-        columns = list(QUEUE_COLUMNS)
-        if status is not Status.FAILED:
-            columns.remove("reason")
+        columns = [c for c in QUEUE_COLUMNS if status in _ONLY.get(c, {status})]
         groups[status] = rows[columns].reset_index(drop=True)
     return groups
 
@@ -42,7 +44,7 @@ def submissions_of(requests: pd.DataFrame, sender: str) -> pd.DataFrame:
     mine = requests[requests["sender"] == sender].sort_values(
         ["submitted_at", "path"], ascending=False, na_position="last", kind="stable"
     )
-    return mine[list(QUEUE_COLUMNS)].reset_index(drop=True)
+    return mine[[c for c in QUEUE_COLUMNS if c != "log_tail"]].reset_index(drop=True)
 
 
 def status_json(requests: pd.DataFrame) -> dict[str, list[dict]]:
@@ -61,8 +63,11 @@ def status_json(requests: pd.DataFrame) -> dict[str, list[dict]]:
                 "model_type": record["model_type"],
                 "sender": record["sender"],
             }
+            if status is Status.RUNNING:
+                item["progress"] = record["progress"]
             if status is Status.FAILED:
                 item["reason"] = record["reason"]
+                item["log_tail"] = record["log_tail"]
             items.append({k: (None if _is_nan(v) else v) for k, v in item.items()})
         out[status.value.lower()] = items
     return {name: out[name] for name in ("pending", "running", "finished", "failed")}

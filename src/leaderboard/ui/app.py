@@ -13,7 +13,11 @@ from leaderboard.submission import ANONYMOUS_SENDER, Submitter, submitter_from_s
 from leaderboard.table import TableLoader
 from leaderboard.ui.about_tab import build_about_tab
 from leaderboard.ui.api import register_api
-from leaderboard.ui.leaderboard_tab import build_leaderboard_tab, wire_page_load
+from leaderboard.ui.leaderboard_tab import (
+    LeaderboardView,
+    build_leaderboard_tab,
+    wire_page_load,
+)
 from leaderboard.ui.queue_tab import (
     build_my_submissions,
     build_queue_tab,
@@ -45,7 +49,8 @@ def build_app(
         gr.Markdown(f"# {TITLE}\n{INTRODUCTION}", elem_id="intro")
         with gr.Tabs():
             with gr.Tab("🏅 Leaderboard", id="leaderboard"):
-                tab = build_leaderboard_tab(loader)
+                view = LeaderboardView(loader, max_rows=settings.max_rows)
+                tab = build_leaderboard_tab(view)
             with gr.Tab("📝 About", id="about"):
                 build_about_tab(loader, settings.suite)
             with gr.Tab("🚀 Submit", id="submit"):
@@ -58,7 +63,7 @@ def build_app(
             (my_submissions, mine_outputs),
         ]
         wire_submit(submit_tab, submitter, loader, after=refreshes)
-        wire_page_load(demo, tab, loader)
+        wire_page_load(demo, tab, view)
         timer = gr.Timer(settings.refresh_seconds) if settings.refresh_seconds else None
         for refresh, outputs in refreshes:
             demo.load(refresh, outputs=outputs, show_progress="hidden", api_visibility="private")

@@ -116,8 +116,9 @@ class LeaderboardTab:
 class LeaderboardView:
     """Callbacks of the tab, bound to a loader whose snapshot may be refreshed at any time."""
 
-    def __init__(self, loader: TableLoader):
+    def __init__(self, loader: TableLoader, *, max_rows: int):
         self.loader = loader
+        self.max_rows = max_rows  # rows sent to the browser; queries always run over all
 
     # -- controls <-> Query --------------------------------------------------------------------
 
@@ -166,7 +167,15 @@ class LeaderboardView:
         """(rows, count text, URL query string) for a query."""
         rows = self.rows(suite, query)
         total = len(self.loader.snapshot.board(suite.name))
-        count = f"Showing **{len(rows):,}** of **{total:,}** models"
+        if len(rows) > self.max_rows:
+            count = (
+                f"Showing the first **{self.max_rows:,}** of **{len(rows):,}** matching models "
+                f"(**{total:,}** in all): search or filter to narrow them down, or get every "
+                "row from the `/query` API or `python -m leaderboard table`"
+            )
+            rows = rows.head(self.max_rows)
+        else:
+            count = f"Showing **{len(rows):,}** of **{total:,}** models"
         params = to_params(query)
         if suite.name != self.loader.snapshot.default_suite:
             params = {"board": suite.name, **params}
@@ -262,9 +271,9 @@ def board_choices(loader: TableLoader) -> list[tuple[str, str]]:
     return [(get_suite(name).title, name) for name in snapshot.board_order]
 
 
-def build_leaderboard_tab(loader: TableLoader) -> LeaderboardTab:
+def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
     """Lay out the tab (inside an open `gr.Tab`) and wire its events."""
-    view = LeaderboardView(loader)
+    loader = view.loader
     snapshot = loader.snapshot
     suite = get_suite(snapshot.default_suite or "v2")
     initial_rows, initial_count, _ = view.page(suite, Query())
@@ -396,8 +405,7 @@ def build_leaderboard_tab(loader: TableLoader) -> LeaderboardTab:
     return tab
 
 
-def wire_page_load(demo: gr.Blocks, tab: LeaderboardTab, loader: TableLoader) -> None:
-    view = LeaderboardView(loader)
+def wire_page_load(demo: gr.Blocks, tab: LeaderboardTab, view: LeaderboardView) -> None:
     outputs = [*tab.inputs, *tab.view_outputs, tab.generation]
     demo.load(
         view.on_load,

@@ -18,13 +18,18 @@ TITLES = {
 }
 
 
+SHOWN = 200  # rows per section sent to the browser (a real queue holds thousands)
+
+
 def queue_sections(loader: TableLoader) -> list[tuple[str, pd.DataFrame]]:
     """(title with count, labelled rows) for every status, in the order of TITLES."""
     groups = queue_groups(loader.snapshot.requests)
-    return [
-        (f"{title} ({len(groups[status])})", groups[status].rename(columns=QUEUE_COLUMNS))
-        for status, title in TITLES.items()
-    ]
+    sections = []
+    for status, title in TITLES.items():
+        rows = groups[status]
+        count = f"{len(rows):,}" + (f", newest {SHOWN} shown" if len(rows) > SHOWN else "")
+        sections.append((f"{title} ({count})", rows.head(SHOWN).rename(columns=QUEUE_COLUMNS)))
+    return sections
 
 
 def queue_updates(loader: TableLoader) -> list:

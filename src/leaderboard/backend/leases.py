@@ -1,0 +1,209 @@
+"""The queue as workers use it: claim, renew, finish, fail and reconcile, all compare-and-swap.
+
+Every change to a request is a conditional write of the version that was read, so with any
+number of workers on one queue (local folder or Hub dataset) a request is claimed by exactly
+one of them, and a worker whose lease was taken back can no longer overwrite the request.
+A lease is the RUNNING status plus `worker` and a `heartbeat` renewed while the evaluation
+runs; reconcile returns requests whose heartbeat is older than the lease to PENDING, or
+fails them as "worker lost" after the last attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from leaderboard.domain import EvalRequest, Status
+from leaderboard.domain.names import results_file_path
+from leaderboard.errors import ConflictError, MissingFileError, ParseError
+from leaderboard.stores import Store, StoredFile
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A request this worker holds: the record and the version it wrote (for the next CAS)."""
+
+    request: EvalRequest
+    version: str
+
+    @property
+    def path(self) -> str:
+        return self.request.path
+
+
+class LeaseLost(Exception):
+    """The request changed under this worker (reconciled by another, or edited): stop."""
+
+
+class Queue:
+    def __init__(self, store: Store, *, worker: str, lease_seconds: int, clock: Clock = utc_now):
+        self.store = store
+        self.worker = worker
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def requests(self) -> list[tuple[EvalRequest, StoredFile]]:
+        """Every readable request with its version; unreadable files are skipped (logged)."""
+        found = []
+        for stored in self.store.list_files():
+            try:
+                data, version = self.store.read_versioned(stored.path)
+                request = EvalRequest.from_json(orjson.loads(data), path=stored.path)
+            except MissingFileError:
+                continue
+            except (orjson.JSONDecodeError, ParseError) as exc:
+                log.warning("Ignoring unreadable request %s: %s", stored.path, exc)
+                continue
+            found.append((request, StoredFile(stored.path, version)))
+        return found
+
+    def pending(self) -> list[tuple[EvalRequest, StoredFile]]:
+        """PENDING requests, oldest submission first; ties broken by file name."""
+        waiting = [(r, f) for r, f in self.requests() if r.status is Status.PENDING]
+        far_future = datetime.max.replace(tzinfo=UTC)
+        return sorted(
+            waiting, key=lambda item: (item[0].submitted_time or far_future, item[1].path)
+        )
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def _swap(self, request: EvalRequest, version: str, message: str) -> Claimed:
+        data = orjson.dumps(request.to_json(), option=orjson.OPT_INDENT_2)
+        written = self.store.write(request.path, data, expected_version=version, message=message)
+        return Claimed(request, written.version)
+
+    def claim_next(self, *, suite: str) -> Claimed | None:
+        """Claim the oldest PENDING request; None when there is none. A request another
+        worker claimed first is skipped (its version moved), and the next one is tried."""
+        for request, stored in self.pending():
+            now = self.clock()
+            claimed = request.with_changes(
+                status=Status.RUNNING,
+                worker=self.worker,
+                heartbeat=now,
+                job_id=f"{self.worker}/{now.strftime('%Y%m%dT%H%M%S%f')}",
+                job_start_time=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                attempts=request.attempts + 1,
+                suite=suite,
+                failure_reason="",
+                log_tail="",
+                progress=None,
+            )
+            try:
+                result = self._swap(claimed, stored.version, f"Claim {request.model}")
+            except (ConflictError, MissingFileError):
+                log.info("%s was claimed by another worker; trying the next", request.model)
+                continue
+            log.info("Claimed %s (attempt %d)", request.model, claimed.attempts)
+            return result
+        return None
+
+    def hand_back(self, held: Claimed, request: EvalRequest) -> Claimed:
+        """Replace a held request (a stopping worker returns it to PENDING)."""
+        try:
+            return self._swap(request, held.version, f"Hand back {request.model}")
+        except (ConflictError, MissingFileError):
+            raise LeaseLost(f"{held.path} was taken back already") from None
+
+    def renew(self, held: Claimed, **changes) -> Claimed:
+        """Renew the lease (and record progress); LeaseLost if the request was taken back."""
+        renewed = held.request.with_changes(heartbeat=self.clock(), **changes)
+        try:
+            return self._swap(renewed, held.version, f"Heartbeat {held.request.model}")
+        except (ConflictError, MissingFileError):
+            raise LeaseLost(f"{held.path} was taken back from {self.worker}") from None
+
+    def finish(self, held: Claimed, *, results_path: str, log_path: str) -> Claimed:
+        done = held.request.with_changes(
+            status=Status.FINISHED, results_path=results_path, log_path=log_path, progress=None
+        )
+        try:
+            return self._swap(done, held.version, f"Finished {held.request.model}")
+        except (ConflictError, MissingFileError):
+            raise LeaseLost(f"{held.path} was taken back before it finished") from None
+
+    def fail(
+        self, held: Claimed, *, reason: str, log_path: str = "", log_tail: str = ""
+    ) -> Claimed:
+        failed = held.request.with_changes(
+            status=Status.FAILED,
+            failure_reason=reason,
+            log_path=log_path,
+            log_tail=log_tail,
+            progress=None,
+        )
+        try:
+            return self._swap(failed, held.version, f"Failed {held.request.model}")
+        except (ConflictError, MissingFileError):
+            raise LeaseLost(f"{held.path} was taken back before it failed") from None
+
+    # -- reconcile ---------------------------------------------------------------------------
+
+    def reconcile(
+        self, *, max_attempts: int, published: Callable[[EvalRequest], str | None]
+    ) -> list[EvalRequest]:
+        """Take back RUNNING requests whose lease expired. One whose results were published
+        before its worker died becomes FINISHED (`published` finds that file); the others go
+        back to PENDING, or FAILED ("worker lost") after `max_attempts`. Returns the changes."""
+        changed = []
+        now = self.clock()
+        for request, stored in self.requests():
+            if request.status is not Status.RUNNING:
+                continue
+            if request.heartbeat is not None and now - request.heartbeat <= self.lease:
+                continue
+            results = published(request)
+            if results is not None:
+                update = request.with_changes(
+                    status=Status.FINISHED, results_path=results, progress=None
+                )
+                message = f"Finished {request.model} (published before its worker was lost)"
+            elif request.attempts >= max_attempts:
+                update = request.with_changes(
+                    status=Status.FAILED,
+                    failure_reason=(
+                        f"worker lost: {request.worker or 'a worker'} stopped renewing its lease "
+                        f"{request.attempts} times"
+                    ),
+                    progress=None,
+                )
+                message = f"Failed {request.model} (worker lost)"
+            else:
+                update = request.with_changes(status=Status.PENDING, progress=None)
+                message = f"Requeue {request.model} (lease expired)"
+            try:
+                self._swap(update, stored.version, message)
+            except (ConflictError, MissingFileError):
+                continue  # renewed or reconciled meanwhile: that answer stands
+            log.warning("%s: %s", message, request.path)
+            changed.append(update)
+        return changed
+
+
+def results_path_for(request: EvalRequest) -> str:
+    """Where a claim's results go: derived from the claim, so publishing twice (a worker that
+    dies between writing results and finishing the request) writes one file, not two."""
+    started = _job_start(request)
+    return results_file_path(request.model, started)
+
+
+def _job_start(request: EvalRequest) -> datetime:
+    raw = str(request.job_start_time or "")
+    try:
+        return datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return request.heartbeat or utc_now()

@@ -1,0 +1,86 @@
+"""From lm-eval's output folder to the results store: the results file, the per-sample
+details and the log, at paths derived from the claim (so a retried publish overwrites, never
+duplicates).
+
+The results file is lm-eval's own output (several runs of a suite merged into one) plus
+`config.model_name`, `config.model_sha` and `config.model_dtype`, as the leaderboard's results
+dataset has them, so other tools read it too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from leaderboard.backend.leases import results_path_for
+from leaderboard.domain import EvalRequest, Precision
+from leaderboard.stores import Store
+
+MODEL_DTYPES = {
+    Precision.FLOAT16: "torch.float16",
+    Precision.BFLOAT16: "torch.bfloat16",
+    Precision.FLOAT32: "torch.float32",
+}
+_MERGED_KEYS = ("results", "groups", "group_subtasks", "configs", "versions", "n-shot")
+_MERGED_KEYS += ("higher_is_better", "n-samples")
+
+
+def claim_stamp(request: EvalRequest) -> str:
+    """The claim's start time as it appears in the results file's name."""
+    return results_path_for(request).rsplit("results_", 1)[1].removesuffix(".json")
+
+
+def log_path_for(request: EvalRequest) -> str:
+    return f"{request.model}/logs/eval_{claim_stamp(request)}.log"
+
+
+def merged_results(output_dir: Path, request: EvalRequest) -> dict:
+    """lm-eval's results files of every run, merged, with the leaderboard's config keys."""
+    files = sorted(output_dir.glob("run*/**/results_*.json"))
+    if not files:
+        raise FileNotFoundError(f"no results file under {output_dir}")
+    merged: dict = {}
+    for path in files:
+        data = orjson.loads(path.read_bytes())
+        for key in _MERGED_KEYS:
+            if isinstance(data.get(key), dict):
+                merged.setdefault(key, {}).update(data[key])
+        for key, value in data.items():
+            merged.setdefault(key, value)  # the first run's config, versions of tools, dates
+        seconds = float(data.get("total_evaluation_time_seconds") or 0)
+        merged["_seconds"] = merged.get("_seconds", 0.0) + seconds
+    merged["total_evaluation_time_seconds"] = f"{merged.pop('_seconds'):.3f}"
+    config = dict(merged.get("config") or {})
+    config.update(
+        model_name=request.model,
+        model_sha=request.revision,
+        model_dtype=MODEL_DTYPES.get(request.precision, request.precision.value),
+    )
+    merged["config"] = config
+    merged.setdefault("date", datetime.now(UTC).timestamp())
+    return merged
+
+
+def publish_results(output_dir: Path, request: EvalRequest, results: Store) -> str:
+    """Write the results file and the samples; returns the results file's path."""
+    path = results_path_for(request)
+    data = orjson.dumps(merged_results(output_dir, request), option=orjson.OPT_INDENT_2)
+    stamp = claim_stamp(request)
+    for samples in sorted(output_dir.glob("run*/**/samples_*.jsonl")):
+        task = samples.name.removeprefix("samples_").rsplit("_", 1)[0]
+        results.write(
+            f"{request.model}/details_{stamp}/samples_{task}.jsonl",
+            samples.read_bytes(),
+            message=f"Details for {request.model}",
+        )
+    results.write(path, data, message=f"Results for {request.model}")  # last: it marks done
+    return path
+
+
+def publish_log(log_file: Path, request: EvalRequest, results: Store) -> str:
+    path = log_path_for(request)
+    data = log_file.read_bytes() if log_file.exists() else b""
+    results.write(path, data, message=f"Evaluation log of {request.model}")
+    return path
