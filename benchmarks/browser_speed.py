@@ -60,7 +60,7 @@ INSTRUMENT = r"""
       if (top !== b.top) { b.top = top; b.topAt = now; }
     }
     const counter = document.querySelector('#row-count');
-    const match = counter && counter.textContent.match(/Showing\s+([\d,]+)\s+of/);
+    const match = counter && counter.textContent.match(/([\d,]+)\s+of\s+[\d,]+\s+models/);
     if (match && match[1] !== b.count) { b.count = match[1]; b.countAt = now; }
   };
   const observe = () => new MutationObserver(mark).observe(document, {
@@ -140,7 +140,10 @@ def bench_dataset(name: str, queue: Path, results: Path, args, playwright) -> di
         results=results,
         cache_dir=cache,
         log_dir=args.workdir / "logs",
-        extra_env={"LEADERBOARD_REFRESH_SECONDS": "0"},
+        extra_env={
+            "LEADERBOARD_REFRESH_SECONDS": "0",
+            **({"LEADERBOARD_MAX_ROWS": str(args.max_rows)} if args.max_rows else {}),
+        },
         timeout=args.timeout * 4,
     ) as app:
         print(f"app answered HTTP 200 after {app.started_in:.1f} s (pid {app.pid})", flush=True)
@@ -223,6 +226,9 @@ def main() -> int:
     parser = common.base_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="real,50000", help="datasets (default real,50000)")
     parser.add_argument("--repeats", type=int, default=5, help="runs of each measurement (5)")
+    parser.add_argument(
+        "--max-rows", type=int, default=0, help="LEADERBOARD_MAX_ROWS for the app (its default)"
+    )
     parser.add_argument("--timeout", type=float, default=180, help="seconds per wait (180)")
     args = parser.parse_args()
 

@@ -69,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument(
         "--sender", default="local", help="who submits, as recorded in the request (default: local)"
     )
-    commands.add_parser("worker", help="evaluate queued models (`--once`: one cycle)")
+    worker = commands.add_parser("worker", help="evaluate queued models (`--once`: one cycle)")
+    worker.add_argument(
+        "--once", action="store_true", help="run one cycle (reconcile, claim, evaluate) and exit"
+    )
 
     status = commands.add_parser("status", help="show the queue: pending, running, done, failed")
     status.add_argument("--json", action="store_true", help="print JSON (DESIGN.md §6)")
@@ -120,15 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-        if args.command == "worker":
-            print(f"error: `{args.command}` is not available in this version yet.", file=sys.stderr)
-            return 2
         handler = {
             "serve": _serve,
             "status": _status,
             "table": _table,
             "demo-data": _demo_data,
             "submit": _submit,
+            "worker": _worker,
         }[args.command]
         return handler(args, settings)
     except LeaderboardError as exc:
@@ -166,6 +167,45 @@ def _submit(args, settings) -> int:
         return 0
     print(f"error: {outcome.message}", file=sys.stderr)
     return 1
+
+
+def _worker(args, settings) -> int:
+    """`--once`: one cycle, exit 0 whether it evaluated, failed a request or found nothing;
+    1 on an internal error. Otherwise cycles until SIGINT/SIGTERM, which hands the running
+    request back to the queue."""
+    import signal
+    import threading
+
+    from leaderboard.backend.worker import Outcome, Worker
+    from leaderboard.stores import open_store
+
+    worker = Worker(open_store(settings.queue), open_store(settings.results), settings)
+    if args.once:
+        try:
+            result = worker.run_cycle()
+        except Exception as exc:  # the one place a worker bug becomes an exit code
+            log.debug("The worker cycle failed", exc_info=True)  # LEADERBOARD_LOG_LEVEL=DEBUG
+            print(f"error: the worker cycle failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"{result.outcome.value} {result.model} {result.reason}".strip())
+        return 0
+    stopping = threading.Event()
+
+    def stop(signum, frame) -> None:
+        stopping.set()
+        worker.stop()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    log.info("Worker %s started; every %d s", worker.worker_id, settings.worker_interval)
+    from leaderboard.backend.scheduler import safe_cycle
+
+    while not stopping.is_set():
+        results: list = []
+        safe_cycle(worker, results.append)
+        if not results or results[0].outcome in (Outcome.IDLE, Outcome.STOPPED):
+            stopping.wait(settings.worker_interval)  # busy queues run back to back
+    return 0
 
 
 def _status(args, settings) -> int:

@@ -158,7 +158,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LEADERBOARD_MAX_ROWS",
         "max_rows",
-        "1000",
+        "100",
         "Rows the Leaderboard tab sends to the browser, in the order chosen; search, filters "
         "and sorting always run over every model (the API and the CLI return all rows).",
         _parse_positive_int,
@@ -330,7 +330,7 @@ class Settings:
     suite: str = "v2"
     cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
     refresh_seconds: int = 60
-    max_rows: int = 1000
+    max_rows: int = 100
     co2_power_kw: float = 5.6
     co2_grid_g_per_kwh: float = 269.8
     log_level: str = "INFO"

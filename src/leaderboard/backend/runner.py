@@ -9,6 +9,7 @@ timeout. The outcome says whether results were written, or why not, in one line.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import shutil
@@ -113,6 +114,7 @@ def run_evaluation(
             stderr=subprocess.STDOUT,
             env=child_environment(spec),
             start_new_session=True,  # its own process group: a kill reaches its children too
+            preexec_fn=_die_with_parent,
         )
         try:
             next_tick = started
@@ -135,6 +137,16 @@ def run_evaluation(
     if not list(output.glob("run*/**/results_*.json")):
         return _failed("lm-eval wrote no results", log_path, started)
     return RunOutcome(ok=True, seconds=time.monotonic() - started)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: if the worker is killed outright (SIGKILL), the kernel
+    kills the evaluation too, so no orphan keeps a GPU busy (Linux; elsewhere a no-op)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _kill(child: subprocess.Popen) -> None:

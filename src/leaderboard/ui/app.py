@@ -99,9 +99,26 @@ def _refresh(loader: TableLoader) -> None:
         log.info("Table refreshed: generation %d", loader.snapshot.generation)
 
 
+def start_worker_in_app(loader: TableLoader, settings: Settings):
+    """The evaluation worker inside the app (`LEADERBOARD_WORKER=on`); the table folds in a
+    finished evaluation at once instead of at the next refresh."""
+    from leaderboard.backend.scheduler import start_worker
+    from leaderboard.backend.worker import Outcome, Worker
+
+    worker = Worker(loader.queue_store, loader.results_store, settings)
+
+    def after(result) -> None:
+        if result.outcome is not Outcome.IDLE:
+            loader.refresh()
+
+    return worker, start_worker(worker, interval=settings.worker_interval, after=after)
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     demo = build_app(settings)
-    scheduler = start_refresh(demo.leaderboard_loader, settings)  # type: ignore[attr-defined]
+    loader = demo.leaderboard_loader  # type: ignore[attr-defined]
+    scheduler = start_refresh(loader, settings)
+    worker = start_worker_in_app(loader, settings) if settings.worker else None
     try:
         demo.queue(default_concurrency_limit=8).launch(
             server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
@@ -110,5 +127,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             css=CSS,
         )
     finally:
+        if worker is not None:
+            from leaderboard.backend.scheduler import stop_worker
+
+            stop_worker(worker[1], worker[0])
         if scheduler is not None:
             scheduler.shutdown(wait=False)

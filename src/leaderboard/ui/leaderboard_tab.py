@@ -169,9 +169,9 @@ class LeaderboardView:
         total = len(self.loader.snapshot.board(suite.name))
         if len(rows) > self.max_rows:
             count = (
-                f"Showing the first **{self.max_rows:,}** of **{len(rows):,}** matching models "
-                f"(**{total:,}** in all): search or filter to narrow them down, or get every "
-                "row from the `/query` API or `python -m leaderboard table`"
+                f"**{len(rows):,}** of **{total:,}** models match; the first "
+                f"**{self.max_rows:,}** are shown: search or filter to narrow them down, or get "
+                "every row from the `/query` API or `python -m leaderboard table`"
             )
             rows = rows.head(self.max_rows)
         else:

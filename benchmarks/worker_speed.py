@@ -1,0 +1,142 @@
+"""One worker cycle vs running `lm_eval` directly, on the same tiny model and sample tasks.
+
+    PYTHONPATH=src python benchmarks/worker_speed.py [--workdir DIR] [--repeats 3]
+
+Baseline: the `lm_eval run` command line with the exact arguments the worker's spec stands
+for (`leaderboard.backend.spec.command_lines`), wall time of the whole process.
+Ours: `python -m leaderboard worker --once` on a queue holding one PENDING request of the same
+model, wall time of the whole process: reconcile, claim, the harness in a child process,
+publish (results, samples, log) and FINISHED. Runs alternate (baseline, ours, baseline, ...)
+so that both see the same machine. The model is a tiny random Llama built offline, so the
+figures measure overhead around the harness, not model compute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
+from leaderboard.backend.spec import build_spec, command_lines
+from leaderboard.demo_model import build_tiny_model
+from leaderboard.domain import EvalRequest, ModelType, Precision, Status
+from leaderboard.local_models import LocalModels
+from leaderboard.suites import get_suite
+
+MODEL = "bench-org/tiny-model"
+
+
+def queue_one_request(queue: Path, revision: str) -> None:
+    request = EvalRequest(
+        model=MODEL,
+        precision=Precision.BFLOAT16,
+        status=Status.PENDING,
+        revision=revision,
+        submitted_time=datetime.now(UTC),
+        model_type=ModelType.PRETRAINED,
+        sender="benchmark",
+    )
+    target = queue / request.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(request.to_json()))
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:4]} failed:\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def main() -> int:
+    parser = common.base_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each (3)")
+    args = parser.parse_args()
+    print(f"# worker_speed ({common.machine_line()})")
+    root = common.fresh_dir(args.workdir / "tmp", "worker-speed-")
+    models = root / "models"
+    folder = build_tiny_model(models / MODEL)
+    revision = LocalModels(models).content_sha(folder)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADERBOARD_")}
+    env.update(
+        PYTHONPATH=str(common.SRC),
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        HF_HOME=str(root / "hf_home"),
+        LEADERBOARD_LOCAL_MODELS=str(models),
+        LEADERBOARD_SUITE="sample",
+        LEADERBOARD_DEVICE="cpu",
+        LEADERBOARD_BATCH_SIZE="8",
+        LEADERBOARD_LOG_LEVEL="WARNING",
+    )
+    request = EvalRequest(model=MODEL, precision=Precision.BFLOAT16, revision=revision)
+    spec = build_spec(
+        request,
+        get_suite("sample"),
+        pretrained=str(folder),
+        base=None,
+        backend="hf",
+        device="cpu",
+        batch_size="8",
+        output_dir=root / "cli",
+    )
+    (command,) = command_lines(spec)
+    baseline_command = [sys.executable, "-m", "lm_eval", *command[1:]]
+    print("baseline:", " ".join(command))
+    print("ours:     python -m leaderboard worker --once (one PENDING request)")
+    baseline, ours = [], []
+    for index in range(args.repeats):
+        shutil.rmtree(root / "cli", ignore_errors=True)
+        baseline.append(timed(baseline_command, env, root))
+        run = root / f"run{index}"
+        queue_one_request(run / "queue", revision)
+        worker_env = {
+            **env,
+            "LEADERBOARD_QUEUE": str(run / "queue"),
+            "LEADERBOARD_RESULTS": str(run / "results"),
+            "LEADERBOARD_CACHE_DIR": str(run / "cache"),
+        }
+        command_ours = [sys.executable, "-m", "leaderboard", "worker", "--once"]
+        ours.append(timed(command_ours, worker_env, root))
+        published = list((run / "results").rglob("results_*.json"))
+        if len(published) != 1:
+            raise RuntimeError(f"the worker published {len(published)} results files")
+        print(f"run {index + 1}: lm_eval {baseline[-1]:.2f} s, worker --once {ours[-1]:.2f} s")
+    base, mine = statistics.median(baseline), statistics.median(ours)
+    common.print_table(
+        ["measure", "median", "min", "max", "runs"],
+        [
+            [
+                "lm_eval run (baseline)",
+                f"{base:.2f} s",
+                f"{min(baseline):.2f} s",
+                f"{max(baseline):.2f} s",
+                len(baseline),
+            ],
+            [
+                "worker --once (ours)",
+                f"{mine:.2f} s",
+                f"{min(ours):.2f} s",
+                f"{max(ours):.2f} s",
+                len(ours),
+            ],
+        ],
+        title="One evaluation of the sample suite on a tiny model (wall time of the process)",
+    )
+    print(f"\nratio ours / baseline: {mine / base:.2f} (the issue's bound: at most 1.10)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

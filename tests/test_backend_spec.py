@@ -1,0 +1,185 @@
+"""What a worker asks lm-eval to run, and how it reads the harness's log. Pure functions."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from leaderboard.backend.runner import exit_reason, last_error, read_progress
+from leaderboard.backend.spec import (
+    EvalSpec,
+    UnsupportedRequest,
+    build_spec,
+    command_lines,
+    model_args,
+)
+from leaderboard.domain import EvalRequest, Precision, WeightType
+from leaderboard.suites import get_suite
+from leaderboard.tasks import TASKS_DIR
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def request(**fields) -> EvalRequest:
+    return EvalRequest(
+        model="org/model", revision=SHA, **{"precision": Precision.BFLOAT16, **fields}
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "pretrained", "base", "expected"),
+    [
+        ({}, "org/model", None, f"pretrained=org/model,revision={SHA},dtype=bfloat16"),
+        (
+            {"precision": Precision.FLOAT16},
+            "/models/org/model",
+            None,
+            "pretrained=/models/org/model,dtype=float16",  # a local folder has no revision
+        ),
+        (
+            {"precision": Precision.INT8},
+            "org/model",
+            None,
+            f"pretrained=org/model,revision={SHA},load_in_8bit=True",
+        ),
+        (
+            {"precision": Precision.INT4},
+            "org/model",
+            None,
+            f"pretrained=org/model,revision={SHA},load_in_4bit=True",
+        ),
+        (
+            {"precision": Precision.GPTQ},
+            "org/m",
+            None,
+            f"pretrained=org/m,revision={SHA},autogptq=True",
+        ),
+        (
+            {"weight_type": WeightType.ADAPTER, "base_model": "org/base"},
+            "org/model",
+            "org/base",
+            "pretrained=org/base,peft=org/model,dtype=bfloat16",
+        ),
+    ],
+)
+def test_model_args_pin_the_commit_and_choose_the_loader(fields, pretrained, base, expected):
+    arguments = model_args(request(**fields), pretrained=pretrained, base=base, backend="hf")
+    assert arguments == expected
+    assert "trust_remote_code" not in arguments
+
+
+@pytest.mark.parametrize(
+    ("fields", "backend", "message"),
+    [
+        ({"weight_type": WeightType.DELTA}, "hf", "Delta weights are not supported"),
+        ({"weight_type": WeightType.ADAPTER}, "hf", "needs its base model"),
+        ({"precision": Precision.INT4}, "vllm", "needs the `hf` backend"),
+        ({"precision": Precision.UNKNOWN}, "hf", "Unknown precision"),
+    ],
+)
+def test_requests_a_worker_cannot_run_say_why(fields, backend, message):
+    with pytest.raises(UnsupportedRequest, match=message):
+        model_args(request(**fields), pretrained="org/model", base=None, backend=backend)
+
+
+def test_the_sample_suite_indexes_only_its_own_tasks_and_the_command_line_matches():
+    spec = build_spec(
+        request(use_chat_template=True),
+        get_suite("sample"),
+        pretrained="/m/org/model",
+        base=None,
+        backend="hf",
+        device="cpu",
+        batch_size="auto",
+        output_dir=Path("/tmp/out"),
+        offline=True,
+    )
+    assert (spec.include_path, spec.include_defaults) == (str(TASKS_DIR), False)
+    assert EvalSpec.from_json(spec.to_json()) == spec
+    assert command_lines(spec) == [
+        [
+            "lm_eval",
+            "run",
+            "--model",
+            "hf",
+            "--model_args",
+            "pretrained=/m/org/model,dtype=bfloat16",
+            "--tasks",
+            "sample_mc,sample_gen",
+            "--include_path",
+            str(TASKS_DIR),
+            "--device",
+            "cpu",
+            "--batch_size",
+            "auto",
+            "--apply_chat_template",
+            "--fewshot_as_multiturn",
+            "--log_samples",
+            "--output_path",
+            "/tmp/out/run0",
+        ]
+    ]
+
+
+def test_v1_runs_each_benchmark_with_its_shots():
+    spec = build_spec(
+        request(),
+        get_suite("v1"),
+        pretrained="org/model",
+        base=None,
+        backend="hf",
+        device="cuda",
+        batch_size="auto",
+        output_dir=Path("/tmp/out"),
+    )
+    assert [(run.tasks, run.num_fewshot) for run in spec.runs] == [
+        (("arc_challenge",), 25),
+        (("hellaswag",), 10),
+        (("mmlu",), 5),
+        (("truthfulqa_mc2",), 0),
+        (("winogrande",), 5),
+        (("gsm8k",), 5),
+    ]
+    assert spec.include_defaults and not spec.include_path
+
+
+LOG = (
+    "2026-11-25:INFO lm_eval: Building contexts for sample_mc\n"
+    "Running loglikelihood requests:   0%|          | 0/200 [00:00<?, ?it/s]\r"
+    "Running loglikelihood requests:  45%|████▌     | 90/200 [00:02<00:03, 35.20it/s]\r"
+    "Running loglikelihood requests: 100%|██████████| 200/200 [00:05<00:00, 38.00it/s]\n"
+    "Running generate_until requests:  20%|██        | 10/50 [00:01<01:04,  1.61s/it]\r"
+)
+
+
+def test_progress_is_the_newest_progress_bar(tmp_path):
+    log = tmp_path / "eval.log"
+    log.write_text(LOG)
+    progress = read_progress(log, 12.0)
+    assert (progress.stage, progress.done, progress.total) == ("generate_until", 10, 50)
+    assert progress.eta_seconds == 64.0
+    assert progress.describe() == "generate_until 10/50 · 12 s elapsed · about 64 s left"
+    log.write_text("loading checkpoint shards\n")
+    assert read_progress(log, 3.0).stage == "loading"
+
+
+def test_the_failure_reason_is_the_last_error_line(tmp_path):
+    log = tmp_path / "eval.log"
+    log.write_text(
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "safetensors_rust.SafetensorError: Error while deserializing header: invalid JSON\n"
+    )
+    assert exit_reason(1, log) == (
+        "SafetensorError: Error while deserializing header: invalid JSON"
+    )
+    log.write_text("nothing useful\n")
+    assert exit_reason(3, log) == "lm-eval exited with code 3"
+    assert (
+        exit_reason(-signal.SIGKILL, log) == "the evaluation was killed by SIGKILL (out of memory?)"
+    )
+    assert last_error("torch.OutOfMemoryError: CUDA out of memory.") == (
+        "OutOfMemoryError: CUDA out of memory."
+    )
