@@ -312,14 +312,6 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(cli, demo_stores, args,
     assert contents(queue, results) == before
 
 
-def test_worker_says_it_is_not_available_yet(cli, demo_stores):
-    before = contents(*demo_stores)
-    result = cli("worker")
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "error: `worker` is not available in this version yet.\n"
-    assert contents(*demo_stores) == before
-
-
 def test_submit_queues_a_local_model_and_prints_the_request_path(cli, demo_stores, tiny_model):
     queue, _ = demo_stores
     env = {"LEADERBOARD_LOCAL_MODELS": str(tiny_model.parent.parent)}
@@ -354,3 +346,16 @@ def test_submit_refuses_with_one_line_and_writes_nothing(cli, demo_stores):
         "error: The model id '../../etc/passwd' must have exactly one `/`, as in `org/model`.\n"
     )
     assert contents(*demo_stores) == before
+
+
+def test_demo_model_builds_a_tiny_model_that_submission_accepts(cli, tmp_path, demo_stores):
+    folder = tmp_path / "models" / "demo-org" / "tiny"
+    built = cli("demo-model", str(folder))
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.strip() == str(folder)
+    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= {
+        p.name for p in folder.iterdir()
+    }
+    env = {"LEADERBOARD_LOCAL_MODELS": str(tmp_path / "models")}
+    queued = cli("submit", "demo-org/tiny", "--model-type", "pretrained", env=env)
+    assert queued.returncode == 0, queued.stderr

@@ -26,7 +26,6 @@ from leaderboard.backend.scheduler import start_worker, stop_worker
 from leaderboard.backend.spec import build_spec, command_lines
 from leaderboard.backend.worker import Outcome, Worker
 from leaderboard.config import Settings
-from leaderboard.demo_model import build_tiny_model
 from leaderboard.domain import EvalRequest, Status, parse_results
 from leaderboard.stores import LocalStore
 from leaderboard.submission import (
@@ -48,7 +47,11 @@ def models(tmp_path_factory, tiny_model) -> Path:
     root = tmp_path_factory.mktemp("worker-models")
     for name in ("good", "killed", *(f"race-{i}" for i in range(5))):
         shutil.copytree(tiny_model, root / "tiny-org" / name)
-    build_tiny_model(root / "tiny-org" / "corrupt", corrupt=True)
+    # Weights cut short after an intact header: they pass submission (the size is read from
+    # the header) and fail when the harness loads them, as a broken upload does.
+    corrupt = shutil.copytree(tiny_model, root / "tiny-org" / "corrupt") / "model.safetensors"
+    data = corrupt.read_bytes()
+    corrupt.write_bytes(data[: 8 + int.from_bytes(data[:8], "little") + 1000])
     shutil.copytree(tiny_model, root / "tiny-org" / "slow")
     shutil.copytree(tiny_model, root / "tiny-org" / "edited")
     return root
@@ -127,7 +130,9 @@ def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
 
 def evaluation_children() -> list[str]:
     """Harness child processes still alive (none may outlive its worker)."""
-    listed = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    listed = subprocess.run(  # -ww: whole command lines, however long
+        ["ps", "-eww", "-o", "pid,args"], capture_output=True, text=True
+    ).stdout
     return [line for line in listed.splitlines() if "leaderboard.backend.evaluate" in line]
 
 
@@ -290,6 +295,7 @@ def test_a_worker_killed_mid_evaluation_loses_nothing(tmp_path, stores, finder, 
             "the evaluation to start and report progress",
         )
         assert running.worker == "victim" and running.progress.stage
+        wait_for(evaluation_children, 60, "the harness child to start")
     finally:
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()

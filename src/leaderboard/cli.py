@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--columns", help="comma-separated column keys or labels to show")
     table.add_argument("--sort", default="-average", help="column to sort by; `-` for descending")
 
+    model = commands.add_parser(
+        "demo-model", help="build a tiny random model offline, to try submission and evaluation"
+    )
+    model.add_argument("folder", help="where to write it, e.g. models/demo-org/tiny-model")
+    model.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
     demo = commands.add_parser("demo-data", help="write N synthetic models for scale tests")
     demo.add_argument("--models", type=int, required=True, help="how many models")
     demo.add_argument("--queue", required=True, help="queue folder to write requests into")
@@ -129,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "table": _table,
             "demo-data": _demo_data,
             "submit": _submit,
+            "demo-model": _demo_model,
             "worker": _worker,
         }[args.command]
         return handler(args, settings)
@@ -265,6 +272,14 @@ def _table(args, settings) -> int:
         return 0
     records = to_records(rows)
     sys.stdout.write(orjson.dumps(records, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def _demo_model(args, settings) -> int:
+    from leaderboard.demo_model import build_tiny_model
+
+    folder = build_tiny_model(args.folder, seed=args.seed)
+    print(folder)
     return 0
 
 

@@ -141,7 +141,9 @@ def run_evaluation(
 
 def _die_with_parent() -> None:
     """In the child, before exec: if the worker is killed outright (SIGKILL), the kernel
-    kills the evaluation too, so no orphan keeps a GPU busy (Linux; elsewhere a no-op)."""
+    kills the evaluation too, so no orphan keeps a GPU busy (Linux; elsewhere a no-op).
+    The signal follows the thread that started the child: the CLI's main thread, or one of
+    APScheduler's pool threads, which live as long as the scheduler."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
