@@ -121,9 +121,12 @@ def test_safe_relative_path_message_names_the_path():
         safe_relative_path("../x")
 
 
-def test_hub_locations_are_refused_clearly_for_now():
-    with pytest.raises(ValueError, match="not available in this version"):
-        open_store("hf://datasets/org/requests")
+@pytest.mark.parametrize(
+    "location", ["hf://models/org/requests", "hf://datasets/org", "hf://datasets/../etc"]
+)
+def test_a_malformed_hub_location_says_how_to_write_one(location):
+    with pytest.raises(ValueError, match=r"write `hf://datasets/<org>/<name>` \(a dataset repo"):
+        open_store(location)
 
 
 def test_threads_writing_the_same_file_never_leave_a_torn_file(tmp_path):

@@ -158,7 +158,7 @@ def _submit(args, settings) -> int:
     from leaderboard.submission import Accepted, SubmissionForm, submitter_from_settings
 
     logging.getLogger("leaderboard.submission").setLevel(logging.WARNING)  # the outcome is printed
-    submitter = submitter_from_settings(settings, open_store(settings.queue))
+    submitter = submitter_from_settings(settings, open_store(settings.queue, settings))
     form = SubmissionForm(
         model=args.model,
         revision=args.revision,
@@ -186,7 +186,9 @@ def _worker(args, settings) -> int:
     from leaderboard.backend.worker import Outcome, Worker
     from leaderboard.stores import open_store
 
-    worker = Worker(open_store(settings.queue), open_store(settings.results), settings)
+    worker = Worker(
+        open_store(settings.queue, settings), open_store(settings.results, settings), settings
+    )
     if args.once:
         try:
             result = worker.run_cycle()

@@ -98,7 +98,9 @@ class TableLoader:
     def from_settings(cls, settings: Settings) -> TableLoader:
         from leaderboard.stores import open_store
 
-        return cls(open_store(settings.results), open_store(settings.queue), settings)
+        return cls(
+            open_store(settings.results, settings), open_store(settings.queue, settings), settings
+        )
 
     @property
     def snapshot(self) -> Snapshot:
