@@ -17,6 +17,9 @@ import pytest
 
 from leaderboard.config import Settings
 
+# The loopback Hub (`hub_server` fixture) for the tests of Hub stores and Hub models.
+pytest_plugins = ["hub_server"]
+
 REPO = Path(__file__).resolve().parent.parent
 REALDATA = REPO.parent / "shared" / "realdata"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -17,7 +17,6 @@ import threading
 
 import pytest
 
-from hub_server import hub_server  # noqa: F401  (the fixture)
 from leaderboard.errors import ConflictError, MissingFileError, StoreError, UnsafePathError
 from leaderboard.stores import ANY_VERSION
 from leaderboard.stores.hub import HubStore, Retry, blob_id
@@ -27,7 +26,7 @@ FAST = Retry(attempts=4, base_seconds=0.01, cap_seconds=0.05)
 
 
 @pytest.fixture
-def hub(hub_server):  # noqa: F811
+def hub(hub_server):
     hub_server.create_repo(REPO, files={"org/a_eval_request.json": b'{"model": "org/a"}'})
     return hub_server
 

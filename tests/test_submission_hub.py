@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
-from hub_server import hub_server  # noqa: F401  (the fixture)
 from leaderboard.stores import LocalStore
 from leaderboard.submission import (
     Accepted,
@@ -36,7 +35,7 @@ def model_files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def hub(hub_server, tiny_model):  # noqa: F811
+def hub(hub_server, tiny_model):
     hub_server.create_repo("hub-org/tiny", "model", files=model_files(tiny_model), likes=7)
     return hub_server
 
