@@ -20,13 +20,16 @@ this script) and driven in Debian's Chromium:
   page) until the row count and the first row have changed; cleared between runs.
 The app's RSS is read from /proc after the first page load and after all interactions.
 
-Baseline: none measured here (the template's own app is not part of this project); the
-issue's figures for the template on this machine are printed beside ours for reference.
+Baseline, measured in the same run: bare Gradio, a page holding only one `gr.Dataframe` with
+the same first rows (what any Gradio page costs before the leaderboard adds anything), for
+first paint and for swapping the rows on a checkbox click. The template's own app does not run
+on Gradio 6, so the issue's figures for it are printed beside ours for reference.
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -105,8 +108,13 @@ def first_paint(browser, url: str, timeout_ms: float) -> dict:
         context.close()
 
 
-def wait_changed(page, before: dict, timeout_ms: float, *, top_changes: bool = True) -> dict:
-    condition = "b.count !== before.count" + (" && b.top !== before.top" if top_changes else "")
+def wait_changed(
+    page, before: dict, timeout_ms: float, *, top_changes: bool = True, count: bool = True
+) -> dict:
+    parts = (["b.count !== before.count"] if count else []) + (
+        ["b.top !== before.top"] if top_changes else []
+    )
+    condition = " && ".join(parts)
     page.wait_for_function(
         f"(before) => {{ const b = window.__bench; return {condition}; }}",
         arg=before,
@@ -222,6 +230,64 @@ def bench_dataset(name: str, queue: Path, results: Path, args, playwright) -> di
     }
 
 
+BARE_PAGE = """
+import sys
+import gradio as gr
+import pandas as pd
+
+rows = pd.read_json(sys.argv[1])
+other = rows.iloc[::-1].reset_index(drop=True)
+with gr.Blocks() as demo:
+    box = gr.Checkbox(label="swap", elem_id="bare-box")
+    table = gr.Dataframe(value=rows, interactive=False, elem_id="leaderboard-table")
+    box.input(lambda c: other if c else rows, box, table, show_progress="hidden")
+demo.launch(server_port=int(sys.argv[2]))
+"""
+
+
+def bench_bare_gradio(board, max_rows: int, args, playwright) -> dict:
+    """First paint and a click that swaps the rows, on a page with only a Dataframe."""
+    from leaderboard.query import Query, present, run_query
+    from leaderboard.suites import get_suite
+
+    suite = get_suite("v2")
+    shown = present(run_query(board, suite, Query()), suite, links=True).head(max_rows)
+    rows_file = args.workdir / "bare-rows.json"
+    shown.to_json(rows_file)
+    port = common.free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", BARE_PAGE, str(rows_file), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        common.wait_http(url, args.timeout)
+        browser = common.launch_chromium(playwright)
+        try:
+            timeout_ms = args.timeout * 1000
+            paints = [first_paint(browser, url, timeout_ms) for _ in range(args.repeats)]
+            page = browser.new_page()
+            page.add_init_script(INSTRUMENT)
+            page.goto(url)
+            page.wait_for_function("() => window.__bench && window.__bench.firstCell !== null")
+            clicks = []
+            for _ in range(args.repeats):
+                before = state(page)
+                page.locator("#bare-box input").click()
+                after = wait_changed(page, before, timeout_ms, top_changes=True, count=False)
+                clicks.append((after["topAt"] - after["inputAt"]) / 1000)
+        finally:
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait()
+    return {
+        "paint_cell": statistics.median(p["cell"] for p in paints),
+        "click": statistics.median(clicks),
+    }
+
+
 def main() -> int:
     parser = common.base_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="real,50000", help="datasets (default real,50000)")
@@ -246,11 +312,37 @@ def main() -> int:
                 queue, store = stores.queue, stores.results
                 name = f"synthetic {int(size):,}"
             results.append(bench_dataset(name, queue, store, args, playwright))
+            if size == "real":
+                board = (
+                    TableLoader(
+                        LocalStore(store),
+                        LocalStore(queue),
+                        Settings(queue=str(queue), results=str(store), cache_dir=str(args.workdir)),
+                        use_cache=False,
+                    )
+                    .load()
+                    .board()
+                )
+                bare = bench_bare_gradio(board, args.max_rows or 100, args, playwright)
+                print(
+                    f"bare Gradio ({args.max_rows or 100} rows): first paint "
+                    f"{bare['paint_cell']:.2f} s, click {bare['click'] * 1000:.0f} ms",
+                    flush=True,
+                )
+                results[-1]["bare"] = bare
 
     rows = []
     for r in results:
         real = r["name"].startswith("real")
         ref = ISSUE_TEMPLATE_FIGURES if real else {}
+        bare = r.get("bare")
+        if bare:
+            rows += [
+                (r["name"], "BASELINE bare Gradio: first paint",
+                 common.fmt_seconds(bare["paint_cell"]), "-", "-"),
+                (r["name"], "BASELINE bare Gradio: click -> rows swapped",
+                 common.fmt_seconds(bare["click"]), "-", "-"),
+            ]  # fmt: skip
         rows += [
             (r["name"], "first paint: row 1 Model cell", common.fmt_seconds(r["paint_cell"]),
              common.fmt_seconds(r["paint_wall"]), ref.get("first paint", "-")),

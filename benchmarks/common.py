@@ -374,15 +374,29 @@ def start_app(
             raise RuntimeError(
                 f"the app exited early (code {process.returncode}):\n{app.log_tail()}"
             )
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    app.started_in = time.perf_counter() - start
-                    return app
-        except OSError:
-            time.sleep(0.2)
+        if answers(url):
+            app.started_in = time.perf_counter() - start
+            return app
+        time.sleep(0.2)
     app.stop()
     raise RuntimeError(f"the app did not answer on {url} within {timeout:.0f} s:\n{app.log_tail()}")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_http(url: str, timeout: float) -> None:
+    """Until `url` answers 200 (RuntimeError after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not answers(url):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager
