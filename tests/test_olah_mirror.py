@@ -146,3 +146,24 @@ def test_read_path_through_olah(mirror, tmp_path):
         )
     )
     assert sorted(p.name for p in folder.rglob("*.json")) == [REQUEST.split("/")[1], "b.json"]
+
+
+def test_the_hub_store_reads_through_olah(mirror, tmp_path):
+    """HubStore's whole read path (head, tree, file downloads, the mirror) against olah."""
+    from leaderboard.stores.hub import HubStore
+
+    endpoint, repo = mirror
+    store = HubStore(
+        f"hf://datasets/{REPO}", endpoint=endpoint, token=None, mirror_dir=tmp_path / "store"
+    )
+    listed = {f.path: f.version for f in store.list_files()}
+    assert listed == {
+        "b.json": git_hash(b"{}"),
+        REQUEST: git_hash((repo / REQUEST).read_bytes()),
+    }
+    assert b"PENDING" in store.read(REQUEST)
+    (repo / REQUEST).write_text('{"model": "org/a", "status": "FINISHED"}')
+    git(repo, "commit", "-qam", "Finished org/a")
+    assert store.refresh() is True
+    assert b"FINISHED" in store.read(REQUEST)
+    assert store.refresh() is False  # the head did not move again

@@ -226,8 +226,9 @@ def _status(args, settings) -> int:
     for status, rows in queue_groups(requests).items():
         print(f"{status.value} ({len(rows)})")
         for row in rows.itertuples():
-            reason = f"  -- {row.reason}" if getattr(row, "reason", "") else ""
-            print(f"  {row.model}  {row.precision}  {row.weight_type}  {row.submitted}{reason}")
+            note = getattr(row, "reason", "") or getattr(row, "progress", "")
+            note = f"  -- {note}" if note else ""
+            print(f"  {row.model}  {row.precision}  {row.weight_type}  {row.submitted}{note}")
     return 0
 
 
