@@ -332,7 +332,6 @@ def test_columns_pinned_first_then_registry_order():
         "average",
         "gsm8k",
         "license",
-        "model_link",
     ]
 
 

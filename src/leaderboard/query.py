@@ -19,7 +19,7 @@ from leaderboard.errors import QueryError, unknown
 from leaderboard.suites import Suite
 from leaderboard.table.build import round_half_up
 from leaderboard.table.columns import Kind, board_columns, default_visible_keys
-from leaderboard.table.entries import LINK_COLUMN
+from leaderboard.table.entries import model_link
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def run_query(board: pd.DataFrame, suite: Suite, query: Query) -> pd.DataFrame:
         key = board[query.sort].take(positions).reset_index(drop=True)
         order = key.sort_values(ascending=not query.descending, kind="stable", na_position="last")
         positions = positions[order.index.to_numpy()]
-    return board[[*visible_columns(suite, query), LINK_COLUMN]].take(positions)
+    return board[visible_columns(suite, query)].take(positions)
 
 
 def present(frame: pd.DataFrame, suite: Suite, *, links: bool) -> pd.DataFrame:
@@ -219,12 +219,10 @@ def present(frame: pd.DataFrame, suite: Suite, *, links: bool) -> pd.DataFrame:
     by_key = {c.key: c for c in board_columns(suite)}
     out = {}
     for key in frame.columns:
-        if key == LINK_COLUMN:
-            continue
         column = by_key[key]
         values = frame[key]
-        if key == "model" and links:
-            values = frame[LINK_COLUMN]
+        if key == "model" and links:  # built for the shown rows only: a board holds 100,000
+            values = values.map(model_link)
         elif column.kind is Kind.NUMBER and column.decimals is not None and key != "rank":
             values = round_half_up(values, column.decimals)
             if column.decimals == 0:

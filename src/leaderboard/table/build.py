@@ -20,9 +20,6 @@ import pandas as pd
 from leaderboard.domain import ModelType, Status
 from leaderboard.suites import SUITES, Suite
 from leaderboard.table.columns import board_columns, raw_key
-from leaderboard.table.entries import (
-    LINK_COLUMN,
-)
 
 KEYS = ["model", "precision"]
 
@@ -33,7 +30,6 @@ RESULT_COLUMNS = (
     "suite",
     "model",
     "precision",
-    "model_link",
     "model_sha",
     "evaluated_at",
     "evaluation_seconds",
@@ -98,7 +94,7 @@ def _typed_results(frame: pd.DataFrame) -> pd.DataFrame:
     frame["evaluated_at"] = pd.to_datetime(frame["evaluated_at"], utc=True)
     numeric = ["evaluation_seconds", *ALL_BENCHMARK_KEYS, *(raw_key(k) for k in ALL_BENCHMARK_KEYS)]
     frame[numeric] = frame[numeric].astype("float64")
-    for name in ("path", "version", "suite", "model", "precision", "model_link", "harness"):
+    for name in ("path", "version", "suite", "model", "precision", "harness"):
         frame[name] = frame[name].astype("str")
     frame["model_sha"] = frame["model_sha"].fillna("").astype("str")
     return frame
@@ -180,7 +176,7 @@ def board_rows(
     mine = mine.sort_values(["evaluated_at", "path"], na_position="first", kind="stable")
     grouped = mine.groupby(KEYS, sort=False)
     # "Newest value wins per benchmark": last() takes each column's last non-missing value.
-    board = grouped[[*bench, *raws, "model_link", "model_sha", "harness"]].last()
+    board = grouped[[*bench, *raws, "model_sha", "harness"]].last()
     board["evaluated_at"] = grouped["evaluated_at"].max()
     board["evaluation_seconds"] = _contributing_seconds(mine, bench)
     board = board.reset_index()
@@ -190,7 +186,7 @@ def board_rows(
     board["co2_kg"] = hours * co2_power_kw * co2_grid_g_per_kwh / 1000.0
     board["evaluated"] = _iso_seconds(board["evaluated_at"])
     keys = [c.key for c in board_columns(suite) if c.key != "rank"]
-    return board[[*keys, LINK_COLUMN]]
+    return board[keys]
 
 
 def rank_and_sort(rows: pd.DataFrame, suite: Suite) -> pd.DataFrame:
@@ -200,7 +196,7 @@ def rank_and_sort(rows: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     ).reset_index(drop=True)
     shown_average = round_half_up(rows["average"], 2)
     rows["rank"] = shown_average.rank(method="min", ascending=False).astype("Int64")
-    return _compact(rows[[*(c.key for c in board_columns(suite)), LINK_COLUMN]])
+    return _compact(rows[[c.key for c in board_columns(suite)]])
 
 
 def _compact(board: pd.DataFrame) -> pd.DataFrame:

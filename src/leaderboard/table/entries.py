@@ -20,7 +20,6 @@ from leaderboard.errors import ParseError
 from leaderboard.suites import SUITES, score_result
 from leaderboard.table.columns import raw_key
 
-LINK_COLUMN = "model_link"  # the Model column as escaped markdown; carried beside `model`
 HUB_URL = "https://huggingface.co/"
 LOG_TAIL_LINES = 6  # of a failed evaluation's log, in the queue view
 
@@ -76,7 +75,6 @@ def result_entries(result: EvalResult, path: str, version: str) -> list[dict]:
             "suite": suite.name,
             "model": result.model,
             "precision": result.precision.value,
-            "model_link": model_link(result.model),
             "model_sha": result.model_sha,
             "evaluated_at": result.evaluated_at,
             "evaluation_seconds": result.evaluation_seconds,

@@ -40,7 +40,7 @@ from leaderboard.table.entries import Skipped, parse_request_file, parse_result_
 
 log = logging.getLogger(__name__)
 
-CACHE_SCHEMA = 2  # bump when entries change shape; an old cache is then ignored
+CACHE_SCHEMA = 3  # bump when entries change shape; an old cache is then ignored
 _INCREMENTAL_MAX = 500  # more changed models than this: rebuilding whole boards is cheaper
 
 
@@ -166,30 +166,15 @@ class TableLoader:
         stale = removed | {f.path for f in result_files} | {f.path for f in request_files}
         for path in stale:
             self._skipped.pop(path, None)
-        result_outcomes, request_outcomes = read_and_parse(
-            [
-                (self.results_store, result_files, parse_result_file),
-                (self.queue_store, request_files, parse_request_file),
-            ]
-        )
-        result_entries: list[dict] = []
-        for outcome in result_outcomes:
-            if isinstance(outcome, Skipped):
-                self._skip(outcome)
-            else:
-                result_entries.extend(outcome)
-        request_entries: list[dict] = []
-        for outcome in request_outcomes:
-            if isinstance(outcome, Skipped):
-                self._skip(outcome)
-            else:
-                request_entries.append(outcome)
-        models = {entry["model"] for entry in (*result_entries, *request_entries)}
+        parsed = read_and_parse(self.results_store, result_files, self.queue_store, request_files)
+        for skipped in parsed.skipped:
+            self._skip(skipped)
+        models = set(parsed.results["model"]) | set(parsed.requests["model"])
         for frame in (self._results, self._requests):
             if len(frame) and stale:
                 models |= set(frame.loc[frame["path"].isin(stale), "model"])
-        self._results = _replace_rows(self._results, stale, results_frame(result_entries))
-        self._requests = _replace_rows(self._requests, stale, requests_frame(request_entries))
+        self._results = _replace_rows(self._results, stale, parsed.results)
+        self._requests = _replace_rows(self._requests, stale, parsed.requests)
         return models
 
     def _skip(self, skipped: Skipped) -> None:
@@ -295,30 +280,50 @@ def release_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def read_and_parse(jobs: list[tuple[Store, list[StoredFile], Parse]]) -> list[list]:
-    """Read every listed file and parse it: `[outcomes of job 1, outcomes of job 2, ...]`.
+@dataclass(frozen=True)
+class Parsed:
+    """The entries of a batch of files, as the frames the loader keeps."""
+
+    results: pd.DataFrame
+    requests: pd.DataFrame
+    skipped: list[Skipped]
+
+
+def read_and_parse(
+    results_store: Store,
+    result_files: list[StoredFile],
+    queue_store: Store,
+    request_files: list[StoredFile],
+) -> Parsed:
+    """Read every listed file and parse it into entry frames.
 
     Parsing and scoring are CPU-bound Python, which threads only slow down (the GIL). A large
-    batch (a cold build) is read and parsed by forked worker processes, one per core; a
-    small one (a refresh) is parsed here, where it costs less than starting workers. Forking
-    is only safe in a process with one thread, so a process
-    that runs others (the app, once it serves) parses in-process; forked workers need no
-    imports and never re-run the caller's script, as spawned ones would.
+    batch (a cold build) is read and parsed by forked worker processes, one per core, each
+    handing back frames, not entries: the caller never holds a Python dict per file, whose
+    freed memory a long-lived app could not give back. A small batch (a refresh) is parsed
+    here, where it costs less than starting workers. Forking is only safe in a process with
+    one thread, so a process that runs others (the app, once it serves) parses in-process;
+    forked workers need no imports and never re-run the caller's script, as spawned ones would.
     """
-    total = sum(len(files) for _, files, _ in jobs)
+    total = len(result_files) + len(request_files)
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     if total < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
-        return [[_parse_one(store, f, parse) for f in files] for store, files, parse in jobs]
+        return _parse_chunk(results_store, result_files, queue_store, request_files)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending = [
-            [
-                pool.submit(_parse_chunk, store, files[start : start + CHUNK], parse)
-                for start in range(0, len(files), CHUNK)
-            ]
-            for store, files, parse in jobs
+        chunks = [
+            pool.submit(_parse_chunk, results_store, result_files[i : i + CHUNK], queue_store, [])
+            for i in range(0, len(result_files), CHUNK)
+        ] + [
+            pool.submit(_parse_chunk, results_store, [], queue_store, request_files[i : i + CHUNK])
+            for i in range(0, len(request_files), CHUNK)
         ]
-        return [[o for chunk in chunks for o in chunk.result()] for chunks in pending]
+        parts = [chunk.result() for chunk in chunks]
+    return Parsed(
+        results=_concat([p.results for p in parts], results_frame([])),
+        requests=_concat([p.requests for p in parts], requests_frame([])),
+        skipped=[s for p in parts for s in p.skipped],
+    )
 
 
 PARALLEL_FROM = 2_000  # files; fewer are parsed in-process
@@ -334,9 +339,34 @@ def _parse_one(store: Store, stored: StoredFile, parse: Parse):
     return parse(stored.path, stored.version, data)
 
 
-def _parse_chunk(store: Store, files: list[StoredFile], parse: Parse) -> list:
-    """In a worker process (the forked store is a copy of the caller's)."""
-    return [_parse_one(store, stored, parse) for stored in files]
+def _parse_chunk(
+    results_store: Store,
+    result_files: list[StoredFile],
+    queue_store: Store,
+    request_files: list[StoredFile],
+) -> Parsed:
+    """Here or in a worker process (a forked store is a copy of the caller's)."""
+    skipped: list[Skipped] = []
+    result_entries: list[dict] = []
+    for stored in result_files:
+        outcome = _parse_one(results_store, stored, parse_result_file)
+        if isinstance(outcome, Skipped):
+            skipped.append(outcome)
+        else:
+            result_entries.extend(outcome)
+    request_entries: list[dict] = []
+    for stored in request_files:
+        outcome = _parse_one(queue_store, stored, parse_request_file)
+        if isinstance(outcome, Skipped):
+            skipped.append(outcome)
+        else:
+            request_entries.append(outcome)
+    return Parsed(results_frame(result_entries), requests_frame(request_entries), skipped)
+
+
+def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else empty
 
 
 def _replace_rows(frame: pd.DataFrame, stale: set[str], new: pd.DataFrame) -> pd.DataFrame:

@@ -159,23 +159,20 @@ class LeaderboardView:
 
     # -- callbacks -----------------------------------------------------------------------------
 
-    def rows(self, suite: Suite, query: Query) -> pd.DataFrame:
-        board = self.loader.snapshot.board(suite.name)
-        return present(run_query(board, suite, query), suite, links=True)
-
     def page(self, suite: Suite, query: Query) -> tuple[pd.DataFrame, str, str]:
         """(rows, count text, URL query string) for a query."""
-        rows = self.rows(suite, query)
-        total = len(self.loader.snapshot.board(suite.name))
-        if len(rows) > self.max_rows:
+        board = self.loader.snapshot.board(suite.name)
+        matches = run_query(board, suite, query)
+        if len(matches) > self.max_rows:
             count = (
-                f"**{len(rows):,}** of **{total:,}** models match; the first "
+                f"**{len(matches):,}** of **{len(board):,}** models match; the first "
                 f"**{self.max_rows:,}** are shown: search or filter to narrow them down, or get "
                 "every row from the `/query` API or `python -m leaderboard table`"
             )
-            rows = rows.head(self.max_rows)
+            matches = matches.head(self.max_rows)
         else:
-            count = f"Showing **{len(rows):,}** of **{total:,}** models"
+            count = f"Showing **{len(matches):,}** of **{len(board):,}** models"
+        rows = present(matches, suite, links=True)  # only the rows sent: links cost per row
         params = to_params(query)
         if suite.name != self.loader.snapshot.default_suite:
             params = {"board": suite.name, **params}
