@@ -347,21 +347,24 @@ def _parse_chunk(
 ) -> Parsed:
     """Here or in a worker process (a forked store is a copy of the caller's)."""
     skipped: list[Skipped] = []
-    result_entries: list[dict] = []
-    for stored in result_files:
-        outcome = _parse_one(results_store, stored, parse_result_file)
+    results = _entries(results_store, result_files, parse_result_file, skipped)
+    requests = _entries(queue_store, request_files, parse_request_file, skipped)
+    return Parsed(results_frame(results), requests_frame(requests), skipped)
+
+
+def _entries(store: Store, files: list[StoredFile], parse: Parse, skipped: list) -> list[dict]:
+    """The entries of these files (a results file has one per suite, a request file one);
+    files that cannot be read or parsed are added to `skipped`."""
+    entries: list[dict] = []
+    for stored in files:
+        outcome = _parse_one(store, stored, parse)
         if isinstance(outcome, Skipped):
             skipped.append(outcome)
+        elif isinstance(outcome, list):
+            entries.extend(outcome)
         else:
-            result_entries.extend(outcome)
-    request_entries: list[dict] = []
-    for stored in request_files:
-        outcome = _parse_one(queue_store, stored, parse_request_file)
-        if isinstance(outcome, Skipped):
-            skipped.append(outcome)
-        else:
-            request_entries.append(outcome)
-    return Parsed(results_frame(result_entries), requests_frame(request_entries), skipped)
+            entries.append(outcome)
+    return entries
 
 
 def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
