@@ -370,3 +370,42 @@ def test_a_parallel_cold_build_equals_a_serial_one(tmp_path):
     report = json.loads(done.stdout)
     assert len(report["pools"]) == 1 and report["pools"][0] >= 1  # the workers did run
     assert report["skipped"] == ["broken/model/results_2024-01-01T00-00-00.json"]
+
+
+def test_queue_groups_are_newest_first_ties_by_file_name_and_can_be_limited():
+    from datetime import UTC, datetime
+
+    from leaderboard.domain import EvalRequest, Status
+    from leaderboard.table.build import requests_frame
+    from leaderboard.table.entries import request_entry
+    from leaderboard.table.queue import queue_groups
+
+    def entry(name: str, day: int, status: Status) -> dict:
+        request = EvalRequest(
+            model=f"org/{name}",
+            status=status,
+            submitted_time=datetime(2024, 1, day, tzinfo=UTC),
+        )
+        return request_entry(request, f"org/{name}_eval_request.json", "v1")
+
+    frame = requests_frame(
+        [
+            entry("old", 1, Status.PENDING),
+            entry("b-same-day", 3, Status.PENDING),
+            entry("a-same-day", 3, Status.PENDING),
+            entry("newest", 5, Status.PENDING),
+            entry("done", 2, Status.FINISHED),
+        ]
+    )
+    groups = queue_groups(frame)
+    assert list(groups[Status.PENDING]["model"]) == [
+        "org/newest",
+        "org/b-same-day",
+        "org/a-same-day",
+        "org/old",
+    ]
+    assert list(groups[Status.FINISHED]["model"]) == ["org/done"]
+    assert groups[Status.RUNNING].empty and "progress" in groups[Status.RUNNING]
+    limited = queue_groups(frame, limit=2)
+    assert list(limited[Status.PENDING]["model"]) == ["org/newest", "org/b-same-day"]
+    assert list(limited[Status.PENDING].index) == [0, 1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from leaderboard.domain import Status
@@ -26,16 +27,21 @@ _ONLY = {"progress": {Status.RUNNING}, "reason": {Status.FAILED}, "log_tail": {S
 STATUS_ORDER = (Status.RUNNING, Status.PENDING, Status.FINISHED, Status.FAILED)
 
 
-def queue_groups(requests: pd.DataFrame) -> dict[Status, pd.DataFrame]:
-    """One frame per status, newest submission first, columns keyed as in QUEUE_COLUMNS."""
-    ordered = requests.sort_values(
-        ["submitted_at", "path"], ascending=False, na_position="last", kind="stable"
-    )
+def queue_groups(requests: pd.DataFrame, limit: int | None = None) -> dict[Status, pd.DataFrame]:
+    """One frame per status, newest submission first, columns keyed as in QUEUE_COLUMNS;
+    with `limit`, only the newest `limit` of each (a page refresh then copies 200 rows of a
+    queue of 100,000, not the whole queue)."""
+    status_values = requests["status"].to_numpy()
     groups = {}
     for status in STATUS_ORDER:
-        rows = ordered[ordered["status"] == status.value]
+        keys = requests[["submitted_at", "path"]].iloc[
+            np.flatnonzero(status_values == status.value)
+        ]
+        order = keys.sort_values(
+            ["submitted_at", "path"], ascending=False, na_position="last", kind="stable"
+        ).index[:limit]
         columns = [c for c in QUEUE_COLUMNS if status in _ONLY.get(c, {status})]
-        groups[status] = rows[columns].reset_index(drop=True)
+        groups[status] = requests.loc[order, columns].reset_index(drop=True)
     return groups
 
 

@@ -23,12 +23,14 @@ SHOWN = 200  # rows per section sent to the browser (a real queue holds thousand
 
 def queue_sections(loader: TableLoader) -> list[tuple[str, pd.DataFrame]]:
     """(title with count, labelled rows) for every status, in the order of TITLES."""
-    groups = queue_groups(loader.snapshot.requests)
+    requests = loader.snapshot.requests
+    counts = requests["status"].value_counts()
+    groups = queue_groups(requests, limit=SHOWN)
     sections = []
     for status, title in TITLES.items():
-        rows = groups[status]
-        count = f"{len(rows):,}" + (f", newest {SHOWN} shown" if len(rows) > SHOWN else "")
-        sections.append((f"{title} ({count})", rows.head(SHOWN).rename(columns=QUEUE_COLUMNS)))
+        total = int(counts.get(status.value, 0))
+        count = f"{total:,}" + (f", newest {SHOWN} shown" if total > SHOWN else "")
+        sections.append((f"{title} ({count})", groups[status].rename(columns=QUEUE_COLUMNS)))
     return sections
 
 
