@@ -359,3 +359,34 @@ def test_demo_model_builds_a_tiny_model_that_submission_accepts(cli, tmp_path, d
     env = {"LEADERBOARD_LOCAL_MODELS": str(tmp_path / "models")}
     queued = cli("submit", "demo-org/tiny", "--model-type", "pretrained", env=env)
     assert queued.returncode == 0, queued.stderr
+
+
+UI_IMPORTS = """
+import sys
+from leaderboard.config import load_settings
+from leaderboard.ui.app import build_app
+
+build_app(load_settings())
+heavy = sorted(m for m in ("torch", "lm_eval", "transformers", "accelerate") if m in sys.modules)
+print(",".join(heavy))
+"""
+
+
+def test_the_ui_process_never_imports_torch_or_lm_eval(tmp_path):
+    """Evaluations and model checks run in child processes; the app keeps ~200 MB of imports
+    out of its memory (DESIGN: the UI never imports torch)."""
+    done = subprocess.run(
+        [sys.executable, "-c", UI_IMPORTS],
+        cwd=REPO,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("LEADERBOARD_")},
+            "PYTHONPATH": str(REPO / "src"),
+            "LEADERBOARD_CACHE_DIR": str(tmp_path / "cache"),
+            "LEADERBOARD_REFRESH_SECONDS": "0",
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
