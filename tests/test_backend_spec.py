@@ -14,6 +14,7 @@ from leaderboard.backend.spec import (
     build_spec,
     command_lines,
     model_args,
+    refuse_remote_code,
 )
 from leaderboard.domain import EvalRequest, Precision, WeightType
 from leaderboard.suites import get_suite
@@ -66,8 +67,7 @@ def request(**fields) -> EvalRequest:
 )
 def test_model_args_pin_the_commit_and_choose_the_loader(fields, pretrained, base, expected):
     arguments = model_args(request(**fields), pretrained=pretrained, base=base, backend="hf")
-    assert arguments == expected
-    assert "trust_remote_code" not in arguments
+    assert arguments == f"{expected},trust_remote_code=False"
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_the_sample_suite_indexes_only_its_own_tasks_and_the_command_line_matche
             "--model",
             "hf",
             "--model_args",
-            "pretrained=/m/org/model,dtype=bfloat16",
+            "pretrained=/m/org/model,dtype=bfloat16,trust_remote_code=False",
             "--tasks",
             "sample_mc,sample_gen",
             "--include_path",
@@ -183,3 +183,32 @@ def test_the_failure_reason_is_the_last_error_line(tmp_path):
     assert last_error("torch.OutOfMemoryError: CUDA out of memory.") == (
         "OutOfMemoryError: CUDA out of memory."
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "pretrained", "base"),
+    [
+        ({}, "org/m,trust_remote_code=True", None),  # a hand-written request file's model
+        ({"weight_type": WeightType.ADAPTER}, "org/adapter", "org/base,trust_remote_code=True"),
+        ({}, "org/m=x", None),
+    ],
+)
+def test_a_value_that_would_add_model_arguments_is_refused(fields, pretrained, base):
+    with pytest.raises(UnsupportedRequest, match="cannot be passed to lm-eval"):
+        model_args(request(**fields), pretrained=pretrained, base=base, backend="hf")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        "pretrained=org/m,dtype=bfloat16",  # lm-eval's default would decide
+        "pretrained=org/m,trust_remote_code=True",
+        "pretrained=org/m,trust_remote_code=False,trust_remote_code=True",  # the last one wins
+    ],
+)
+def test_the_harness_edge_refuses_arguments_that_do_not_forbid_remote_code(arguments):
+    from lm_eval.utils import simple_parse_args_string
+
+    with pytest.raises(UnsupportedRequest, match="allow remote code"):
+        refuse_remote_code(simple_parse_args_string(arguments))
+    refuse_remote_code(simple_parse_args_string(f"{arguments},trust_remote_code=False"))

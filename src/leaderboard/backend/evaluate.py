@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from leaderboard.backend.spec import EvalSpec
+from leaderboard.backend.spec import EvalSpec, refuse_remote_code
 
 CHILD = "import sys; from leaderboard.backend.evaluate import main; sys.exit(main(sys.argv[1:]))"
 
@@ -34,7 +34,9 @@ def evaluate(spec: EvalSpec) -> None:
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
+    from lm_eval.utils import simple_parse_args_string
 
+    refuse_remote_code(simple_parse_args_string(spec.model_args))  # read as lm-eval reads it
     device = resolve_device(spec.device)
     print(f"leaderboard: evaluating {spec.model} on {device}", flush=True)
     manager = TaskManager(

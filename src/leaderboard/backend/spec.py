@@ -61,37 +61,52 @@ DTYPES = {
 
 def model_args(request: EvalRequest, *, pretrained: str, base: str | None, backend: str) -> str:
     """lm-eval `model_args` for the request: the pinned commit, the precision's loader, an
-    adapter on its base. Never `trust_remote_code`."""
+    adapter on its base, and always `trust_remote_code=False`, last, so that neither a
+    default nor a value smuggled into a name can turn remote code on."""
     if request.weight_type is WeightType.DELTA:
         raise UnsupportedRequest(
             "Delta weights are not supported by this worker: publish the merged weights as an "
             "Original model, or the difference as a PEFT Adapter."
         )
-    args: list[str] = []
+    args: list[tuple[str, str]] = []
     if request.weight_type is WeightType.ADAPTER:
         if not base:
             raise UnsupportedRequest("An Adapter request needs its base model.")
-        args += [f"pretrained={base}", f"peft={pretrained}"]
+        args += [("pretrained", base), ("peft", pretrained)]
         if backend == "vllm":
             raise UnsupportedRequest("Adapters are evaluated with the `hf` backend only.")
     else:
-        args.append(f"pretrained={pretrained}")
+        args.append(("pretrained", pretrained))
         if not Path(pretrained).is_absolute() and _is_commit(request.revision):
-            args.append(f"revision={request.revision}")
+            args.append(("revision", request.revision))
     precision = request.precision
     if precision in DTYPES:
-        args.append(f"dtype={DTYPES[precision]}")
+        args.append(("dtype", DTYPES[precision]))
     elif precision is Precision.INT8:
-        args.append("load_in_8bit=True")
+        args.append(("load_in_8bit", "True"))
     elif precision is Precision.INT4:
-        args.append("load_in_4bit=True")
+        args.append(("load_in_4bit", "True"))
     elif precision is Precision.GPTQ:
-        args.append("autogptq=True")
+        args.append(("autogptq", "True"))
     else:
         raise UnsupportedRequest(f"Unknown precision {precision.value!r}; resubmit with another.")
     if backend == "vllm" and precision in (Precision.INT8, Precision.INT4):
         raise UnsupportedRequest("8bit and 4bit (bitsandbytes) loading needs the `hf` backend.")
-    return ",".join(args)
+    for key, value in args:
+        if "," in value or "=" in value or not value.strip():
+            raise UnsupportedRequest(
+                f"The {key} {value!r} cannot be passed to lm-eval (it holds `,` or `=`); "
+                "a model id is `org/name` with letters, digits, `-`, `_` and `.`."
+            )
+    args.append(("trust_remote_code", "False"))
+    return ",".join(f"{key}={value}" for key, value in args)
+
+
+def refuse_remote_code(arguments: dict) -> None:
+    """The last check before the harness loads a model: parsed model arguments must say
+    `trust_remote_code=False` (a spec is a file another process wrote)."""
+    if arguments.get("trust_remote_code") is not False:
+        raise UnsupportedRequest("Refusing to evaluate: the model arguments allow remote code.")
 
 
 def _is_commit(revision: str) -> bool:

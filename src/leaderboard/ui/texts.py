@@ -84,7 +84,8 @@ def benchmarks_markdown(suite: Suite) -> str:
 def reproduce_command(suite: Suite, *, chat_template: bool = False) -> str:
     """The exact lm-eval command(s) that produce a results file of this suite."""
     args = (
-        '--model hf --model_args "pretrained=<org>/<model>,revision=<commit sha>,dtype=<precision>"'
+        '--model hf --model_args "pretrained=<org>/<model>,revision=<commit sha>,dtype=<precision>,'
+        'trust_remote_code=False"'
     )
     extra = " --apply_chat_template --fewshot_as_multiturn" if chat_template else ""
     include = " --include_path <this repo>/src/leaderboard/tasks" if suite.include_path else ""
