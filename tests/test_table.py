@@ -343,6 +343,9 @@ class CountedPool(loader_module.ProcessPoolExecutor):
         super().__init__(*args, **kwargs)
 loader_module.ProcessPoolExecutor = CountedPool
 loader_module.PARALLEL_FROM, loader_module.CHUNK = 10, 7
+def never_pickled(store):
+    raise AssertionError("a store was pickled for a parse worker")
+LocalStore.__reduce__ = never_pickled  # forked workers inherit the stores
 parallel = TableLoader(results, queue, settings, use_cache=False).load()
 pd.testing.assert_frame_equal(parallel.results, serial.results)
 pd.testing.assert_frame_equal(parallel.requests, serial.requests)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
 import re
 import threading
@@ -47,7 +48,6 @@ from leaderboard.stores.base import ANY_VERSION, StoredFile, _AnyVersion, safe_r
 
 log = logging.getLogger(__name__)
 
-HUB_PREFIX = "hf://"
 _LOCATION = re.compile(r"^hf://datasets/([A-Za-z0-9][\w.-]*/[\w.-]*[A-Za-z0-9])/?$")
 RETRIED_STATUSES = {408, 429, 500, 502, 503, 504}
 T = TypeVar("T")
@@ -73,7 +73,6 @@ def blob_id(data: bytes) -> str:
 class _Mirror:
     head: str = ""
     files: dict[str, str] = field(default_factory=dict)  # path -> blob id
-    checked_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,6 @@ class HubStore:
         """Bring the mirror to the repo's head; True when it moved. One request when not."""
         with self._lock:
             head = self._call("read the head of", lambda: self._head())
-            self._mirror.checked_at = time.monotonic()
             if head == self._mirror.head:
                 return False
             entries = self._call(
@@ -148,7 +146,7 @@ class HubStore:
             for path, oid in files.items():
                 if not (self.blobs / oid).exists():
                     self._store_blob(oid, self._download(path, head))
-            self._mirror = _Mirror(head, files, time.monotonic())
+            self._mirror = _Mirror(head, files)
             self._save_state()
             self._prune(set(files.values()))
             log.info("Mirrored %s at %s (%d files)", self._location, head[:7], len(files))
@@ -198,10 +196,11 @@ class HubStore:
         message: str = "",
     ) -> StoredFile:
         safe_relative_path(path)
+        oid = blob_id(data)
         operation = CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
-        self._commit(path, operation, blob_id(data), expected_version, message or f"Update {path}")
-        self._store_blob(blob_id(data), data)
-        return StoredFile(path, blob_id(data))
+        self._commit(path, operation, oid, expected_version, message or f"Update {path}")
+        self._store_blob(oid, data)
+        return StoredFile(path, oid)
 
     def delete(self, path: str, *, expected_version: str | _AnyVersion = ANY_VERSION) -> None:
         safe_relative_path(path)
@@ -340,7 +339,8 @@ class HubStore:
     def _load_state(self) -> _Mirror:
         try:
             state = orjson.loads((self.mirror_dir / "state.json").read_bytes())
-            files = {p: o for p, o in state["files"].items() if (self.blobs / o).exists()}
+            stored = set(os.listdir(self.blobs))  # one listing, not a stat per file
+            files = {p: o for p, o in state["files"].items() if o in stored}
             head = state["head"] if len(files) == len(state["files"]) else ""
             return _Mirror(head, files)
         except (OSError, orjson.JSONDecodeError, KeyError, AttributeError):

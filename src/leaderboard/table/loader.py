@@ -310,12 +310,17 @@ def read_and_parse(
     if total < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
         return _parse_chunk(results_store, result_files, queue_store, request_files)
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_inherit_stores,  # forked: the stores are inherited, never pickled per task
+        initargs=(results_store, queue_store),
+    ) as pool:
         chunks = [
-            pool.submit(_parse_chunk, results_store, result_files[i : i + CHUNK], queue_store, [])
+            pool.submit(_parse_inherited, result_files[i : i + CHUNK], [])
             for i in range(0, len(result_files), CHUNK)
         ] + [
-            pool.submit(_parse_chunk, results_store, [], queue_store, request_files[i : i + CHUNK])
+            pool.submit(_parse_inherited, [], request_files[i : i + CHUNK])
             for i in range(0, len(request_files), CHUNK)
         ]
         parts = [chunk.result() for chunk in chunks]
@@ -339,13 +344,29 @@ def _parse_one(store: Store, stored: StoredFile, parse: Parse):
     return parse(stored.path, stored.version, data)
 
 
+_inherited_stores: tuple[Store, Store] | None = None  # set only in a forked parse worker
+
+
+def _inherit_stores(results_store: Store, queue_store: Store) -> None:
+    """In a forked parse worker, once: keep the caller's stores. Passing them with every
+    chunk would pickle them each time, and a HubStore re-reads its mirror's state when it is
+    unpickled (seconds for 100,000 files)."""
+    global _inherited_stores
+    _inherited_stores = (results_store, queue_store)
+
+
+def _parse_inherited(result_files: list[StoredFile], request_files: list[StoredFile]) -> Parsed:
+    assert _inherited_stores is not None, "only called in a worker set up by _inherit_stores"
+    results_store, queue_store = _inherited_stores
+    return _parse_chunk(results_store, result_files, queue_store, request_files)
+
+
 def _parse_chunk(
     results_store: Store,
     result_files: list[StoredFile],
     queue_store: Store,
     request_files: list[StoredFile],
 ) -> Parsed:
-    """Here or in a worker process (a forked store is a copy of the caller's)."""
     skipped: list[Skipped] = []
     results = _entries(results_store, result_files, parse_result_file, skipped)
     requests = _entries(queue_store, request_files, parse_request_file, skipped)

@@ -32,11 +32,10 @@ def queue_groups(requests: pd.DataFrame, limit: int | None = None) -> dict[Statu
     with `limit`, only the newest `limit` of each (a page refresh then copies 200 rows of a
     queue of 100,000, not the whole queue)."""
     status_values = requests["status"].to_numpy()
+    sort_keys = requests[["submitted_at", "path"]]
     groups = {}
     for status in STATUS_ORDER:
-        keys = requests[["submitted_at", "path"]].iloc[
-            np.flatnonzero(status_values == status.value)
-        ]
+        keys = sort_keys.iloc[np.flatnonzero(status_values == status.value)]
         order = keys.sort_values(
             ["submitted_at", "path"], ascending=False, na_position="last", kind="stable"
         ).index[:limit]
