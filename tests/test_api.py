@@ -203,7 +203,7 @@ def test_bad_query_reaches_the_client_as_a_specific_error(client, arguments, wor
 
 def test_queue_endpoint_groups_requests_by_status(client):
     status = client.predict(api_name="/queue")
-    assert list(status) == ["pending", "running", "finished", "failed"]
+    assert list(status) == ["pending", "running", "finished", "failed", "unreadable"]
     assert (status["pending"], status["running"], status["failed"]) == ([], [], [])
     assert sorted(item["model"] for item in status["finished"]) == sorted(ALL)
     flagged = next(item for item in status["finished"] if item["model"] == FLAGGED)

@@ -216,7 +216,7 @@ def test_status_json_groups_the_queue_and_gives_failure_reasons(cli, demo_stores
         eval_request("busy-org/busy-model", status="RUNNING", weight_type="Adapter"),
     )
     status = ok_json(cli("status", "--json"))
-    assert list(status) == ["pending", "running", "finished", "failed"]
+    assert list(status) == ["pending", "running", "finished", "failed", "unreadable"]
     assert [item["model"] for item in status["pending"]] == ["waiting-org/waiting-model"]
     assert [(i["model"], i["weight_type"]) for i in status["running"]] == [
         ("busy-org/busy-model", "Adapter")

@@ -192,10 +192,16 @@ def test_params_zero_or_junk_mean_unknown(raw, expected):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(True, True), ("true", True), ("False", False), (0, False), (1, True), ("maybe", False)],
+    [(True, True), ("true", True), ("False", False), (0, False), (1, True), (None, False)],
 )
 def test_private_flag_spellings(raw, expected):
     assert read(private=raw).private is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", 2, -1, 0.5, [], {}])
+def test_a_flag_that_is_neither_true_nor_false_is_a_parse_error_naming_the_field(raw):
+    with pytest.raises(ParseError, match="field `private` should be true or false"):
+        read(private=raw)
 
 
 def test_architectures_list_and_likes_string_are_normalised():

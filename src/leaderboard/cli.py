@@ -26,7 +26,7 @@ from leaderboard.query import (
 )
 from leaderboard.suites import SUITES, get_suite
 from leaderboard.table import TableLoader, column_by_label_or_key
-from leaderboard.table.queue import queue_groups, status_json
+from leaderboard.table.queue import queue_groups, status_json, unreadable_rows
 
 log = logging.getLogger("leaderboard")
 
@@ -218,9 +218,11 @@ def _worker(args, settings) -> int:
 
 
 def _status(args, settings) -> int:
-    requests = TableLoader.from_settings(settings).load().requests
+    snapshot = TableLoader.from_settings(settings).load()
+    requests = snapshot.requests
     if args.json:
-        sys.stdout.write(orjson.dumps(status_json(requests), option=orjson.OPT_INDENT_2).decode())
+        status = status_json(requests, snapshot.skipped)
+        sys.stdout.write(orjson.dumps(status, option=orjson.OPT_INDENT_2).decode())
         sys.stdout.write("\n")
         return 0
     for status, rows in queue_groups(requests).items():
@@ -229,6 +231,11 @@ def _status(args, settings) -> int:
             note = getattr(row, "reason", "") or getattr(row, "progress", "")
             note = f"  -- {note}" if note else ""
             print(f"  {row.model}  {row.precision}  {row.weight_type}  {row.submitted}{note}")
+    unreadable = unreadable_rows(snapshot.skipped)
+    if len(unreadable):
+        print(f"UNREADABLE ({len(unreadable)}): left out of the table and the queue")
+        for row in unreadable.itertuples():
+            print(f"  {row.store}: {row.path}  -- {row.reason}")
     return 0
 
 

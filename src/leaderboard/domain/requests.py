@@ -7,7 +7,6 @@ so that reading and writing a file never drops what another tool put there.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -15,7 +14,21 @@ from types import MappingProxyType
 from typing import Any
 
 from leaderboard.domain.enums import ModelType, Precision, Status, WeightType
-from leaderboard.domain.names import format_timestamp, parse_timestamp, request_file_path
+from leaderboard.domain.fields import (
+    MAX_SECONDS,
+    FieldError,
+    preview,
+    read_count,
+    read_flag,
+    read_number,
+    read_object,
+    read_optional_text,
+    read_text,
+    read_texts,
+    read_time,
+    to_number,
+)
+from leaderboard.domain.names import format_timestamp, request_file_path
 from leaderboard.errors import ParseError
 
 STANDARD_KEYS = (
@@ -74,16 +87,22 @@ class Progress:
         }
 
     @classmethod
-    def from_json(cls, data: object) -> Progress | None:
-        if not isinstance(data, dict):
-            return None
-        eta = data.get("eta_seconds")
+    def from_json(cls, data: dict) -> Progress:
         return cls(
-            stage=str(data.get("stage") or ""),
-            done=_as_int(data.get("done")),
-            total=_as_int(data.get("total")),
-            elapsed_seconds=float(_as_int(data.get("elapsed_seconds"))),
-            eta_seconds=float(eta) if isinstance(eta, int | float) else None,
+            stage=read_text(data, "stage", field="progress.stage"),
+            done=read_count(data, "done", field="progress.done"),
+            total=read_count(data, "total", field="progress.total"),
+            elapsed_seconds=read_number(
+                data,
+                "elapsed_seconds",
+                low=0,
+                high=MAX_SECONDS,
+                default=0.0,
+                field="progress.elapsed_seconds",
+            ),
+            eta_seconds=read_number(
+                data, "eta_seconds", low=0, high=MAX_SECONDS, field="progress.eta_seconds"
+            ),
         )
 
     def describe(self) -> str:
@@ -159,7 +178,8 @@ class EvalRequest:
 
     @classmethod
     def from_json(cls, data: object, *, path: str = "") -> EvalRequest:
-        """Read one request file's JSON; tolerant of missing keys and legacy spellings."""
+        """Read one request file's JSON; tolerant of missing keys and legacy spellings, and
+        every field read through `domain.fields`: a wrong value is a ParseError naming it."""
         where = f" in {path}" if path else ""
         if not isinstance(data, dict):
             raise ParseError(f"Request file{where} holds {type(data).__name__}, not an object.")
@@ -167,40 +187,50 @@ class EvalRequest:
         if not isinstance(model, str) or not model.strip():
             raise ParseError(f"Request file{where} has no `model` name.")
         try:
-            status = Status.parse(data.get("status"))
-        except ValueError as exc:
+            return cls._from_fields(data, model.strip())
+        except ParseError as exc:
             raise ParseError(f"Request file{where}: {exc}.") from exc
+
+    @classmethod
+    def _from_fields(cls, data: dict, model: str) -> EvalRequest:
+        raw_status = read_text(data, "status")
+        try:
+            status = Status.parse(raw_status)
+        except ValueError:
+            known = ", ".join(s.value for s in Status)
+            raise FieldError("status", f"is {preview(raw_status)}, not one of {known}") from None
+        progress = read_object(data, "progress")
         known = set(STANDARD_KEYS) | set(OWN_KEYS)
         return cls(
-            model=model.strip(),
-            precision=Precision.parse(data.get("precision")),
-            weight_type=WeightType.parse(data.get("weight_type")),
+            model=model,
+            precision=Precision.parse(read_text(data, "precision")),
+            weight_type=WeightType.parse(read_text(data, "weight_type")),
             status=status,
-            revision=str(data.get("revision") or "main"),
-            base_model=str(data.get("base_model") or ""),
-            private=_as_bool(data.get("private"), default=False),
-            submitted_time=parse_timestamp(data.get("submitted_time")),
-            model_type=ModelType.parse(data.get("model_type")),
-            likes=_as_int(data.get("likes")),
+            revision=read_text(data, "revision") or "main",
+            base_model=read_text(data, "base_model"),
+            private=read_flag(data, "private", default=False),
+            submitted_time=read_time(data, "submitted_time"),
+            model_type=ModelType.parse(read_texts(data, "model_type")),
+            likes=read_count(data, "likes"),
             params=_as_params(data.get("params")),
-            license=str(data.get("license") or ""),
-            architectures=_as_architecture(data.get("architectures")),
-            use_chat_template=_as_bool(data.get("use_chat_template"), default=False),
-            sender=str(data.get("sender") or ""),
-            job_id=data.get("job_id", -1) if isinstance(data.get("job_id", -1), int | str) else -1,
-            job_start_time=_as_optional_str(data.get("job_start_time")),
-            tags=tuple(str(t) for t in data.get("tags") or () if isinstance(t, str)),
-            still_on_hub=_as_bool(data.get("still_on_hub"), default=True),
-            flagged=str(data.get("flagged") or ""),
-            failure_reason=str(data.get("failure_reason") or ""),
-            worker=str(data.get("worker") or ""),
-            heartbeat=parse_timestamp(data.get("heartbeat")),
-            attempts=_as_int(data.get("attempts")),
-            suite=str(data.get("suite") or ""),
-            results_path=str(data.get("results_path") or ""),
-            log_path=str(data.get("log_path") or ""),
-            log_tail=str(data.get("log_tail") or ""),
-            progress=Progress.from_json(data.get("progress")),
+            license=read_text(data, "license"),
+            architectures=";".join(read_texts(data, "architectures")),
+            use_chat_template=read_flag(data, "use_chat_template", default=False),
+            sender=read_text(data, "sender"),
+            job_id=_job_id(data.get("job_id")),
+            job_start_time=read_optional_text(data, "job_start_time"),
+            tags=read_texts(data, "tags"),
+            still_on_hub=read_flag(data, "still_on_hub", default=True),
+            flagged=read_text(data, "flagged"),
+            failure_reason=read_text(data, "failure_reason"),
+            worker=read_text(data, "worker"),
+            heartbeat=read_time(data, "heartbeat"),
+            attempts=read_count(data, "attempts", high=MAX_ATTEMPTS),
+            suite=read_text(data, "suite"),
+            results_path=read_text(data, "results_path"),
+            log_path=read_text(data, "log_path"),
+            log_tail=read_text(data, "log_tail"),
+            progress=Progress.from_json(progress) if progress is not None else None,
             extra=MappingProxyType({k: v for k, v in data.items() if k not in known}),
         )
 
@@ -249,43 +279,26 @@ class EvalRequest:
         return data
 
 
-def _as_bool(value: object, *, default: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in {"true", "1", "yes"}:
-            return True
-        if lowered in {"false", "0", "no"}:
-            return False
-    if isinstance(value, int | float):
-        return bool(value)
-    return default
-
-
-def _as_int(value: object) -> int:
-    try:
-        return int(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0
+MAX_ATTEMPTS = 1_000_000
 
 
 def _as_params(value: object) -> float | None:
-    """Parameter count in billions; 0 and junk mean unknown (as in the OLL's own files)."""
+    """Parameter count in billions. The OLL's own files write 0, negative numbers or junk for
+    "unknown", so here (and only here) a value we cannot use means unknown, not unreadable."""
     try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        number = to_number(value, "params")
+    except FieldError:
         return None
-    if not math.isfinite(number) or number <= 0:
-        return None
-    return number
+    return number if 0 < number <= MAX_PARAMS_B else None
 
 
-def _as_architecture(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    return str(value or "")
+MAX_PARAMS_B = 1e6  # a million billion parameters
 
 
-def _as_optional_str(value: object) -> str | None:
-    return None if value is None else str(value)
+def _job_id(value: object) -> int | str:
+    """-1 (none), an integer or a text id, as the OLL's and our workers write them."""
+    if value is None:
+        return -1
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise FieldError("job_id", f"should be a number or text, not {preview(value)}")

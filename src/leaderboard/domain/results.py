@@ -20,6 +20,14 @@ from math import isfinite
 from types import MappingProxyType
 
 from leaderboard.domain.enums import Precision
+from leaderboard.domain.fields import (
+    MAX_COUNT,
+    FieldError,
+    preview,
+    read_count,
+    read_object,
+    read_text,
+)
 from leaderboard.domain.names import is_repo_id, parse_timestamp, timestamp_in_name
 from leaderboard.errors import ParseError
 
@@ -64,9 +72,7 @@ def parse_results(data: object, *, path: str = "") -> EvalResult:
     raw_results = data.get("results")
     if not isinstance(raw_results, dict):
         raise ParseError(f"no `results` object{where}; this is not a results file")
-    config = data.get("config_general") or data.get("config") or {}
-    if not isinstance(config, dict):
-        config = {}
+    config = read_object(data, "config_general") or read_object(data, "config") or {}
     shape = _detect_format(data, raw_results)
     metrics, n_shot = _read_metrics(raw_results, shape)
     if shape is ResultFormat.LM_EVAL_04 and isinstance(data.get("groups"), dict):
@@ -75,18 +81,19 @@ def parse_results(data: object, *, path: str = "") -> EvalResult:
             metrics.setdefault(task, values)
     if not metrics:
         raise ParseError(f"`results` holds no numeric metric{where}")
-    n_shot.update(_read_int_map(data.get("n-shot")))
-    fewshot = config.get("num_fewshot")
-    if shape is ResultFormat.LM_EVAL_03 and isinstance(fewshot, int):
+    n_shot.update(_read_counts(data, "n-shot", high=MAX_SHOTS))
+    fewshot = read_count(config, "num_fewshot", default=-1, high=MAX_SHOTS, field="num_fewshot")
+    if shape is ResultFormat.LM_EVAL_03 and fewshot >= 0:
         n_shot = {task: fewshot for task in metrics} | n_shot
-    model_args = _model_args_text(config.get("model_args"))
+    model_args = _model_args_text(config)
     return EvalResult(
         model=_model_name(data, config, model_args, path),
         precision=_precision(config, model_args),
         metrics=MappingProxyType(metrics),
         format=shape,
         source=path,
-        model_sha=str(config.get("model_sha") or data.get("model_sha") or ""),
+        model_sha=read_text(config, "model_sha", field="config.model_sha")
+        or read_text(data, "model_sha"),
         evaluated_at=_evaluated_at(data, config, path),
         evaluation_seconds=_seconds(
             data.get("total_evaluation_time_seconds")
@@ -96,7 +103,7 @@ def parse_results(data: object, *, path: str = "") -> EvalResult:
         harness_version=_harness_version(data, config),
         model_args=model_args,
         n_shot=MappingProxyType(n_shot),
-        n_samples=MappingProxyType(_read_n_samples(data.get("n-samples"))),
+        n_samples=MappingProxyType(_read_n_samples(data)),
         groups=_groups(data),
     )
 
@@ -145,30 +152,40 @@ def _read_metrics(
     return metrics, n_shot
 
 
+MAX_SHOTS = 10_000
+_SHOTS = re.compile(r"[0-9]{1,5}")  # ASCII digits only: `str.isdigit` accepts `²`
+
+
 def _split_v1_key(key: str) -> tuple[str, int | None]:
     """`harness|arc:challenge|25` -> (`arc:challenge`, 25)."""
     parts = key.split("|")
-    if len(parts) >= 2:
-        shots = int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else None
-        return parts[1], shots
-    return key, None
+    if len(parts) < 2:
+        return key, None
+    if len(parts) < 3 or not parts[2]:
+        return parts[1], None
+    if not _SHOTS.fullmatch(parts[2]):
+        raise FieldError(f"results.{key}", f"has a shot count {preview(parts[2])}, not a number")
+    return parts[1], int(parts[2])
 
 
-def _read_int_map(value: object) -> dict[str, int]:
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): int(v) for k, v in value.items() if isinstance(v, int | float)}
+def _read_counts(data: dict, key: str, *, high: int = MAX_COUNT) -> dict[str, int]:
+    """`{"task": 5, ...}`: a map of counts, each checked."""
+    values = read_object(data, key) or {}
+    return {
+        task: read_count(values, task, high=high, field=f"{key}.{task}")
+        for task, value in values.items()
+        if value is not None
+    }
 
 
-def _read_n_samples(value: object) -> dict[str, int]:
-    if not isinstance(value, dict):
-        return {}
+def _read_n_samples(data: dict) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for task, entry in value.items():
-        if isinstance(entry, dict):
-            count = entry.get("effective", entry.get("original"))
-            if isinstance(count, int | float):
-                counts[str(task)] = int(count)
+    for task, entry in (read_object(data, "n-samples") or {}).items():
+        if not isinstance(entry, dict):
+            raise FieldError(f"n-samples.{task}", "should be an object")
+        key = "effective" if entry.get("effective") is not None else "original"
+        if entry.get(key) is not None:
+            counts[task] = read_count(entry, key, field=f"n-samples.{task}.{key}")
     return counts
 
 
@@ -180,10 +197,11 @@ def _groups(data: dict) -> frozenset[str]:
     return frozenset(groups)
 
 
-def _model_args_text(value: object) -> str:
+def _model_args_text(config: dict) -> str:
+    value = config.get("model_args")
     if isinstance(value, dict):
         return ",".join(f"{k}={v}" for k, v in value.items())
-    return str(value or "")
+    return read_text(config, "model_args", field="config.model_args")
 
 
 def _model_arg(model_args: str, name: str) -> str:
@@ -196,10 +214,10 @@ def _model_arg(model_args: str, name: str) -> str:
 
 def _model_name(data: dict, config: dict, model_args: str, path: str) -> str:
     """Explicit names first; then a Hub id in `pretrained=`; then the store path."""
-    explicit = config.get("model_name")
-    if isinstance(explicit, str) and explicit.strip():
-        return explicit.strip()
-    candidates = [_model_arg(model_args, "pretrained"), str(data.get("model_name") or "")]
+    explicit = read_text(config, "model_name", field="config.model_name").strip()
+    if explicit:
+        return explicit
+    candidates = [_model_arg(model_args, "pretrained"), read_text(data, "model_name")]
     parts = path.split("/")
     if len(parts) >= 3:
         candidates.append(f"{parts[-3]}/{parts[-2]}")
@@ -255,11 +273,11 @@ _VERSION = re.compile(r"^\d+(\.\d+)*")
 
 
 def _harness_version(data: dict, config: dict) -> str:
-    version = data.get("lm_eval_version")
-    if isinstance(version, str) and _VERSION.match(version):
-        return f"lm-eval {version}"
-    git_hash = data.get("git_hash") or config.get("lighteval_sha")
+    version = read_text(data, "lm_eval_version")
+    if _VERSION.match(version):
+        return f"lm-eval {version[:40]}"
+    git_hash = read_text(data, "git_hash") or read_text(config, "lighteval_sha")
     if git_hash:
         tool = "lighteval" if "lighteval_sha" in config else "lm-eval"
-        return f"{tool} @{str(git_hash)[:8]}"
+        return f"{tool} @{git_hash[:8]}"
     return ""

@@ -13,6 +13,7 @@ from leaderboard.suites.model import (
     Suite,
     lower_bound,
     normalize,
+    out_of_range,
     score_benchmark,
     score_result,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "get_suite",
     "lower_bound",
     "normalize",
+    "out_of_range",
     "score_benchmark",
     "score_result",
 ]

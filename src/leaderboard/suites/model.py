@@ -27,9 +27,19 @@ def lower_bound(num_choices: int | None) -> float:
     return 1.0 / num_choices if num_choices else 0.0
 
 
+# Every metric a suite reads (accuracies, exact match, IFEval's strict accuracies, MC2) is a
+# fraction: a value outside this range is a broken or forged file, never a score.
+VALUE_RANGE = (0.0, 1.0)
+
+
+def in_range(value: float) -> bool:
+    return VALUE_RANGE[0] <= value <= VALUE_RANGE[1]
+
+
 @dataclass(frozen=True)
 class Source:
-    """One way a raw value may be spelled: the first task and metric present win."""
+    """One way a raw value may be spelled: the first task and metric present (and in range)
+    win."""
 
     tasks: tuple[str, ...]
     metrics: tuple[str, ...]
@@ -42,7 +52,7 @@ class Source:
             if n_shot is not None and not _shots_match(result, task, n_shot):
                 continue
             for metric in self.metrics:
-                if metric in values:
+                if metric in values and in_range(values[metric]):
                     return values[metric]
         return None
 
@@ -184,6 +194,18 @@ class Suite:
         ]
         return frozenset(task for part in parts for source in part.sources for task in source.tasks)
 
+    @cached_property
+    def metrics_read(self) -> dict[str, frozenset[str]]:
+        """task -> the metrics any benchmark of the suite reads from it."""
+        read: dict[str, set[str]] = {}
+        for benchmark in self.benchmarks:
+            parts = (*benchmark.parts, *((benchmark.aggregate,) if benchmark.aggregate else ()))
+            for part in parts:
+                for source in part.sources:
+                    for task in source.tasks:
+                        read.setdefault(task, set()).update(source.metrics)
+        return {task: frozenset(metrics) for task, metrics in read.items()}
+
     def benchmark(self, key: str) -> Benchmark:
         for benchmark in self.benchmarks:
             if benchmark.key == key:
@@ -191,6 +213,19 @@ class Suite:
         from leaderboard.errors import unknown
 
         raise unknown("benchmark", key, [b.key for b in self.benchmarks])
+
+
+def out_of_range(result: EvalResult, suite: Suite) -> list[str]:
+    """The values the suite would read that lie outside VALUE_RANGE, described for the log:
+    scoring leaves them out and uses the file's other values."""
+    found = []
+    for task in suite.task_names.intersection(result.metrics):
+        values = result.metrics[task]
+        for metric in sorted(suite.metrics_read[task].intersection(values)):
+            if not in_range(values[metric]):
+                low, high = VALUE_RANGE
+                found.append(f"{task} {metric} = {values[metric]:g} is outside {low:g}..{high:g}")
+    return sorted(found)
 
 
 def score_result(result: EvalResult, suite: Suite) -> dict[str, BenchmarkScore]:

@@ -17,18 +17,23 @@ import orjson
 from leaderboard.domain import EvalRequest, EvalResult, parse_results
 from leaderboard.domain.names import format_timestamp, is_repo_id
 from leaderboard.errors import ParseError
-from leaderboard.suites import SUITES, score_result
+from leaderboard.suites import SUITES, out_of_range, score_result
 from leaderboard.table.columns import raw_key
 
 HUB_URL = "https://huggingface.co/"
+RESULTS, QUEUE = "results", "queue"  # the store a skipped file is in
 LOG_TAIL_LINES = 6  # of a failed evaluation's log, in the queue view
 
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
+    """A file left out of the table, and why (the operator sees these in `status` and on
+    the Queue tab)."""
+
     path: str
     version: str
     reason: str
+    store: str = ""  # "results" or "queue"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,8 +67,13 @@ def _escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+IGNORED = "ignored"  # an entry's key: the file's values that scoring left out (for the log)
+
+
 def result_entries(result: EvalResult, path: str, version: str) -> list[dict]:
-    """One entry per suite the file covers; none when it covers no suite's benchmark."""
+    """One entry per suite the file covers; none when it covers no suite's benchmark.
+
+    Values out of their metric's range are left out of the scores."""
     entries = []
     for suite in SUITES.values():
         scores = score_result(result, suite)
@@ -91,11 +101,16 @@ def parse_result_file(path: str, version: str, data: bytes) -> list[dict] | Skip
     try:
         result = parse_results(decode_json(data, path), path=path)
     except ParseError as exc:
-        return Skipped(path, version, str(exc))
+        return Skipped(path, version, str(exc), RESULTS)
     entries = result_entries(result, path, version)
+    ignored = sorted({note for suite in SUITES.values() for note in out_of_range(result, suite)})
     if not entries:
-        tasks = ", ".join(sorted(result.metrics)[:5])
-        return Skipped(path, version, f"covers no benchmark of any suite (tasks: {tasks})")
+        if ignored:
+            return Skipped(path, version, f"holds no usable value ({'; '.join(ignored)})", RESULTS)
+        tasks = ", ".join(task[:60] for task in sorted(result.metrics)[:5])
+        return Skipped(path, version, f"covers no benchmark of any suite (tasks: {tasks})", RESULTS)
+    if ignored:
+        entries[0][IGNORED] = ignored  # the loader logs them; not a column
     return entries
 
 
@@ -132,7 +147,7 @@ def request_entry(request: EvalRequest, path: str, version: str) -> dict:
 
 def parse_request_file(path: str, version: str, data: bytes) -> dict | Skipped:
     try:
-        request = EvalRequest.from_json(decode_json(data, path), path=path)
+        request = EvalRequest.from_json(decode_json(data, path))
     except ParseError as exc:
-        return Skipped(path, version, str(exc))
+        return Skipped(path, version, str(exc), QUEUE)
     return request_entry(request, path, version)

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow
 
 from leaderboard.config import Settings
+from leaderboard.domain.fields import preview
 from leaderboard.errors import StoreError
 from leaderboard.stores import Store, StoredFile
 from leaderboard.suites import SUITES, get_suite
@@ -36,11 +37,18 @@ from leaderboard.table.build import (
     suites_with_rows,
     update_board,
 )
-from leaderboard.table.entries import Skipped, parse_request_file, parse_result_file
+from leaderboard.table.entries import (
+    IGNORED,
+    QUEUE,
+    RESULTS,
+    Skipped,
+    parse_request_file,
+    parse_result_file,
+)
 
 log = logging.getLogger(__name__)
 
-CACHE_SCHEMA = 3  # bump when entries change shape; an old cache is then ignored
+CACHE_SCHEMA = 4  # bump when entries change shape; an old cache is then ignored
 _INCREMENTAL_MAX = 500  # more changed models than this: rebuilding whole boards is cheaper
 
 
@@ -169,6 +177,10 @@ class TableLoader:
         parsed = read_and_parse(self.results_store, result_files, self.queue_store, request_files)
         for skipped in parsed.skipped:
             self._skip(skipped)
+        for path, notes in parsed.ignored:
+            log.warning(
+                "Left out of %s (the file's other values count): %s", path, "; ".join(notes)
+            )
         models = set(parsed.results["model"]) | set(parsed.requests["model"])
         for frame in (self._results, self._requests):
             if len(frame) and stale:
@@ -179,7 +191,8 @@ class TableLoader:
 
     def _skip(self, skipped: Skipped) -> None:
         self._skipped[skipped.path] = skipped
-        log.warning("Skipped %s: %s", skipped.path, skipped.reason)
+        where = f" in the {skipped.store} store" if skipped.store else ""
+        log.warning("Skipped %s%s: %s", skipped.path, where, skipped.reason)
 
     def _publish(self, changed_models: set[str] | None) -> None:
         """Swap in a new snapshot. With `changed_models`, boards are updated for those models
@@ -234,12 +247,19 @@ class TableLoader:
             self._requests.columns
         ):
             return
+        try:
+            skipped = {
+                item["path"]: Skipped(
+                    item["path"], item["version"], item["reason"], item.get("store", "")
+                )
+                for item in meta.get("skipped", [])
+            }
+        except (KeyError, TypeError, AttributeError) as exc:
+            log.warning("Ignoring the table cache in %s: %s", self.cache_dir, exc)
+            return
         self._results = results
         self._requests = requests
-        self._skipped = {
-            item["path"]: Skipped(item["path"], item["version"], item["reason"])
-            for item in meta.get("skipped", [])
-        }
+        self._skipped = skipped
 
     def _write_cache(self) -> None:
         if self.cache_dir is None:
@@ -255,7 +275,7 @@ class TableLoader:
                 "results_store": self.results_store.location,
                 "queue_store": self.queue_store.location,
                 "skipped": [
-                    {"path": s.path, "version": s.version, "reason": s.reason}
+                    {"path": s.path, "version": s.version, "reason": s.reason, "store": s.store}
                     for s in self._skipped.values()
                 ],
             }
@@ -287,6 +307,7 @@ class Parsed:
     results: pd.DataFrame
     requests: pd.DataFrame
     skipped: list[Skipped]
+    ignored: list[tuple[str, list[str]]] = field(default_factory=list)  # (path, values left out)
 
 
 def read_and_parse(
@@ -328,6 +349,7 @@ def read_and_parse(
         results=_concat([p.results for p in parts], results_frame([])),
         requests=_concat([p.requests for p in parts], requests_frame([])),
         skipped=[s for p in parts for s in p.skipped],
+        ignored=[note for p in parts for note in p.ignored],
     )
 
 
@@ -336,12 +358,16 @@ MAX_WORKERS = 4
 CHUNK = 250
 
 
-def _parse_one(store: Store, stored: StoredFile, parse: Parse):
+def _parse_one(store: Store, stored: StoredFile, parse: Parse, kind: str):
     try:
         data = store.read(stored.path)
     except StoreError as exc:
-        return Skipped(stored.path, stored.version, f"could not be read: {exc}")
-    return parse(stored.path, stored.version, data)
+        return Skipped(stored.path, stored.version, f"could not be read: {exc}", kind)
+    try:
+        return parse(stored.path, stored.version, data)
+    except Exception as exc:  # a parser bug: this file is left out, never the whole table
+        reason = f"could not be parsed ({type(exc).__name__}: {preview(str(exc), 200)})"
+        return Skipped(stored.path, stored.version, reason, kind)
 
 
 _inherited_stores: tuple[Store, Store] | None = None  # set only in a forked parse worker
@@ -368,17 +394,30 @@ def _parse_chunk(
     request_files: list[StoredFile],
 ) -> Parsed:
     skipped: list[Skipped] = []
-    results = _entries(results_store, result_files, parse_result_file, skipped)
-    requests = _entries(queue_store, request_files, parse_request_file, skipped)
-    return Parsed(results_frame(results), requests_frame(requests), skipped)
+    results = _entries(results_store, result_files, parse_result_file, RESULTS, skipped)
+    ignored = _pop_ignored(results)
+    requests = _entries(queue_store, request_files, parse_request_file, QUEUE, skipped)
+    return Parsed(results_frame(results), requests_frame(requests), skipped, ignored)
 
 
-def _entries(store: Store, files: list[StoredFile], parse: Parse, skipped: list) -> list[dict]:
+def _pop_ignored(entries: list[dict]) -> list[tuple[str, list[str]]]:
+    """Take the out-of-range notes off the entries (once per file) for the log."""
+    ignored: dict[str, list[str]] = {}
+    for entry in entries:
+        notes = entry.pop(IGNORED, None)
+        if notes:
+            ignored.setdefault(entry["path"], []).extend(notes)
+    return list(ignored.items())
+
+
+def _entries(
+    store: Store, files: list[StoredFile], parse: Parse, kind: str, skipped: list
+) -> list[dict]:
     """The entries of these files (a results file has one per suite, a request file one);
     files that cannot be read or parsed are added to `skipped`."""
     entries: list[dict] = []
     for stored in files:
-        outcome = _parse_one(store, stored, parse)
+        outcome = _parse_one(store, stored, parse, kind)
         if isinstance(outcome, Skipped):
             skipped.append(outcome)
         elif isinstance(outcome, list):

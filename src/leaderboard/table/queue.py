@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from leaderboard.domain import Status
+from leaderboard.table.entries import Skipped
 
 QUEUE_COLUMNS = {
     "model": "Model",
@@ -52,8 +54,19 @@ def submissions_of(requests: pd.DataFrame, sender: str) -> pd.DataFrame:
     return mine[[c for c in QUEUE_COLUMNS if c != "log_tail"]].reset_index(drop=True)
 
 
-def status_json(requests: pd.DataFrame) -> dict[str, list[dict]]:
-    """`{"pending": [...], "running": [...], "finished": [...], "failed": [...]}` (DESIGN §6)."""
+UNREADABLE_COLUMNS = {"store": "Store", "path": "File", "reason": "Why it was left out"}
+
+
+def unreadable_rows(skipped: Iterable[Skipped]) -> pd.DataFrame:
+    """Files of either store left out of the table, by store and path, keyed as in
+    UNREADABLE_COLUMNS: what the operator has to fix or delete."""
+    rows = sorted((s.store, s.path, s.reason) for s in skipped)
+    return pd.DataFrame(rows, columns=list(UNREADABLE_COLUMNS))
+
+
+def status_json(requests: pd.DataFrame, skipped: Iterable[Skipped] = ()) -> dict[str, list[dict]]:
+    """`{"pending": [...], "running": [...], "finished": [...], "failed": [...]}` (DESIGN §6),
+    then `"unreadable"`: the files of either store that could not be read, with the reason."""
     out: dict[str, list[dict]] = {}
     for status, rows in queue_groups(requests).items():
         items = []
@@ -75,7 +88,9 @@ def status_json(requests: pd.DataFrame) -> dict[str, list[dict]]:
                 item["log_tail"] = record["log_tail"]
             items.append({k: (None if _is_nan(v) else v) for k, v in item.items()})
         out[status.value.lower()] = items
-    return {name: out[name] for name in ("pending", "running", "finished", "failed")}
+    ordered = {name: out[name] for name in ("pending", "running", "finished", "failed")}
+    ordered["unreadable"] = unreadable_rows(skipped).to_dict("records")
+    return ordered
 
 
 def _is_nan(value: object) -> bool:

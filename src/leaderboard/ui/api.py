@@ -59,8 +59,10 @@ def register_api(loader: TableLoader) -> None:
             raise gr.Error(str(exc)) from exc
 
     def queue() -> dict[str, list[dict]]:
-        """The queue: pending, running, finished and failed requests (failed with a reason)."""
-        return status_json(loader.snapshot.requests)
+        """The queue: pending, running, finished and failed requests (failed with a reason),
+        and the files of either store that could not be read (with the reason)."""
+        snapshot = loader.snapshot
+        return status_json(snapshot.requests, snapshot.skipped)
 
     gr.api(query, api_name="query")
     gr.api(queue, api_name="queue")

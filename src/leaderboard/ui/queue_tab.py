@@ -8,7 +8,13 @@ import pandas as pd
 
 from leaderboard.domain import Status
 from leaderboard.table import TableLoader
-from leaderboard.table.queue import QUEUE_COLUMNS, queue_groups, submissions_of
+from leaderboard.table.queue import (
+    QUEUE_COLUMNS,
+    UNREADABLE_COLUMNS,
+    queue_groups,
+    submissions_of,
+    unreadable_rows,
+)
 
 TITLES = {
     Status.RUNNING: "🔄 Running",
@@ -34,10 +40,19 @@ def queue_sections(loader: TableLoader) -> list[tuple[str, pd.DataFrame]]:
     return sections
 
 
+def unreadable_section(loader: TableLoader) -> tuple[str, pd.DataFrame]:
+    """(title with count, rows) of the files left out because they could not be read."""
+    rows = unreadable_rows(loader.snapshot.skipped)
+    title = f"⚠️ Unreadable files ({len(rows):,}): left out of the board and the queue"
+    return title, rows.head(SHOWN).rename(columns=UNREADABLE_COLUMNS)
+
+
 def queue_updates(loader: TableLoader) -> list:
     updates = []
     for title, rows in queue_sections(loader):
         updates += [gr.Accordion(label=title), gr.Dataframe(value=rows)]
+    title, rows = unreadable_section(loader)
+    updates += [gr.Accordion(label=title, visible=len(rows) > 0), gr.Dataframe(value=rows)]
     return updates
 
 
@@ -73,4 +88,10 @@ def build_queue_tab(loader: TableLoader) -> list:
         ) as accordion:
             table = gr.Dataframe(value=rows, interactive=False, max_height=400, wrap=True)
         outputs += [accordion, table]
-    return outputs
+    title, rows = unreadable_section(loader)
+    with gr.Accordion(
+        label=title, open=False, visible=len(rows) > 0, elem_id="queue-unreadable"
+    ) as accordion:
+        # Plain-text cells: paths and reasons quote what the files hold.
+        table = gr.Dataframe(value=rows, interactive=False, max_height=300, wrap=True)
+    return [*outputs, accordion, table]
