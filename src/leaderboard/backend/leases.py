@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from leaderboard.domain import EvalRequest, Status
-from leaderboard.domain.names import results_file_path
-from leaderboard.errors import ConflictError, MissingFileError, ParseError
+from leaderboard.domain import EvalRequest, Status, WeightType
+from leaderboard.domain.fields import preview
+from leaderboard.domain.names import repo_id_problem, results_file_path
+from leaderboard.errors import ConflictError, MissingFileError, ParseError, StoreError
 from leaderboard.stores import Store, StoredFile
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,13 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A request this worker holds: the record and the version it wrote (for the next CAS)."""
+    """A request this worker holds: the record, where its file is and the version it wrote
+    (for the next CAS). The file is always written where it was found: a name derived from
+    the file's contents could point anywhere."""
 
     request: EvalRequest
     version: str
-
-    @property
-    def path(self) -> str:
-        return self.request.path
+    path: str
 
 
 class LeaseLost(Exception):
@@ -81,15 +81,20 @@ class Queue:
 
     # -- changing ------------------------------------------------------------------------------
 
-    def _swap(self, request: EvalRequest, version: str, message: str) -> Claimed:
+    def _swap(self, request: EvalRequest, version: str, message: str, path: str) -> Claimed:
         data = orjson.dumps(request.to_json(), option=orjson.OPT_INDENT_2)
-        written = self.store.write(request.path, data, expected_version=version, message=message)
-        return Claimed(request, written.version)
+        written = self.store.write(path, data, expected_version=version, message=message)
+        return Claimed(request, written.version, path)
 
     def claim_next(self, *, suite: str) -> Claimed | None:
         """Claim the oldest PENDING request; None when there is none. A request another
-        worker claimed first is skipped (its version moved), and the next one is tried."""
+        worker claimed first is skipped (its version moved), and the next one is tried; so is
+        one that cannot be claimed (it is FAILED with the reason where it can be written)."""
         for request, stored in self.pending():
+            problem = unclaimable(request)
+            if problem:
+                self._refuse(request, stored, problem)
+                continue
             now = self.clock()
             claimed = request.with_changes(
                 status=Status.RUNNING,
@@ -104,18 +109,33 @@ class Queue:
                 progress=None,
             )
             try:
-                result = self._swap(claimed, stored.version, f"Claim {request.model}")
+                result = self._swap(claimed, stored.version, f"Claim {request.model}", stored.path)
             except (ConflictError, MissingFileError):
                 log.info("%s was claimed by another worker; trying the next", request.model)
+                continue
+            except StoreError as exc:
+                log.warning("Skipping %s, which cannot be claimed: %s", stored.path, exc)
                 continue
             log.info("Claimed %s (attempt %d)", request.model, claimed.attempts)
             return result
         return None
 
+    def _refuse(self, request: EvalRequest, stored: StoredFile, reason: str) -> None:
+        """FAILED in place with the reason, without an attempt; skipped if even that fails."""
+        failed = request.with_changes(status=Status.FAILED, failure_reason=reason, progress=None)
+        try:
+            self._swap(failed, stored.version, f"Failed {preview(request.model)}", stored.path)
+        except (ConflictError, MissingFileError):
+            return  # changed meanwhile: the next cycle reads it again
+        except StoreError as exc:
+            log.warning("Skipping %s (%s), which cannot be written: %s", stored.path, reason, exc)
+            return
+        log.warning("Failed %s without running it: %s", stored.path, reason)
+
     def hand_back(self, held: Claimed, request: EvalRequest) -> Claimed:
         """Replace a held request (a stopping worker returns it to PENDING)."""
         try:
-            return self._swap(request, held.version, f"Hand back {request.model}")
+            return self._swap(request, held.version, f"Hand back {request.model}", held.path)
         except (ConflictError, MissingFileError):
             raise LeaseLost(f"{held.path} was taken back already") from None
 
@@ -123,7 +143,7 @@ class Queue:
         """Renew the lease (and record progress); LeaseLost if the request was taken back."""
         renewed = held.request.with_changes(heartbeat=self.clock(), **changes)
         try:
-            return self._swap(renewed, held.version, f"Heartbeat {held.request.model}")
+            return self._swap(renewed, held.version, f"Heartbeat {held.request.model}", held.path)
         except (ConflictError, MissingFileError):
             raise LeaseLost(f"{held.path} was taken back from {self.worker}") from None
 
@@ -132,7 +152,7 @@ class Queue:
             status=Status.FINISHED, results_path=results_path, log_path=log_path, progress=None
         )
         try:
-            return self._swap(done, held.version, f"Finished {held.request.model}")
+            return self._swap(done, held.version, f"Finished {held.request.model}", held.path)
         except (ConflictError, MissingFileError):
             raise LeaseLost(f"{held.path} was taken back before it finished") from None
 
@@ -147,7 +167,7 @@ class Queue:
             progress=None,
         )
         try:
-            return self._swap(failed, held.version, f"Failed {held.request.model}")
+            return self._swap(failed, held.version, f"Failed {held.request.model}", held.path)
         except (ConflictError, MissingFileError):
             raise LeaseLost(f"{held.path} was taken back before it failed") from None
 
@@ -166,32 +186,61 @@ class Queue:
                 continue
             if request.heartbeat is not None and now - request.heartbeat <= self.lease:
                 continue
-            results = published(request)
-            if results is not None:
-                update = request.with_changes(
-                    status=Status.FINISHED, results_path=results, progress=None
-                )
-                message = f"Finished {request.model} (published before its worker was lost)"
-            elif request.attempts >= max_attempts:
-                update = request.with_changes(
-                    status=Status.FAILED,
-                    failure_reason=(
-                        f"worker lost: {request.worker or 'a worker'} stopped renewing its lease "
-                        f"{request.attempts} times"
-                    ),
-                    progress=None,
-                )
-                message = f"Failed {request.model} (worker lost)"
-            else:
-                update = request.with_changes(status=Status.PENDING, progress=None)
-                message = f"Requeue {request.model} (lease expired)"
             try:
-                self._swap(update, stored.version, message)
-            except (ConflictError, MissingFileError):
-                continue  # renewed or reconciled meanwhile: that answer stands
-            log.warning("%s: %s", message, request.path)
-            changed.append(update)
+                update = self._reconciled(request, stored, max_attempts, published)
+            except StoreError as exc:  # this request stays as it is; the others go on
+                log.warning("Could not reconcile %s: %s", stored.path, exc)
+                continue
+            if update is not None:
+                changed.append(update)
         return changed
+
+    def _reconciled(
+        self,
+        request: EvalRequest,
+        stored: StoredFile,
+        max_attempts: int,
+        published: Callable[[EvalRequest], str | None],
+    ) -> EvalRequest | None:
+        """Take back one expired lease; the update written, or None when another won."""
+        results = published(request) if not unclaimable(request) else None
+        if results is not None:
+            update = request.with_changes(
+                status=Status.FINISHED, results_path=results, progress=None
+            )
+            message = f"Finished {request.model} (published before its worker was lost)"
+        elif request.attempts >= max_attempts:
+            update = request.with_changes(
+                status=Status.FAILED,
+                failure_reason=(
+                    f"worker lost: {request.worker or 'a worker'} stopped renewing its lease "
+                    f"{request.attempts} times"
+                ),
+                progress=None,
+            )
+            message = f"Failed {request.model} (worker lost)"
+        else:
+            update = request.with_changes(status=Status.PENDING, progress=None)
+            message = f"Requeue {request.model} (lease expired)"
+        try:
+            self._swap(update, stored.version, message, stored.path)
+        except (ConflictError, MissingFileError):
+            return None  # renewed or reconciled meanwhile: that answer stands
+        log.warning("%s: %s", message, stored.path)
+        return update
+
+
+def unclaimable(request: EvalRequest) -> str:
+    """Why no worker can take this request ("" when it can): its model and base model name
+    paths in the results store and what is loaded, so they must be well-formed Hub ids."""
+    problem = repo_id_problem(request.model)
+    if problem:
+        return f"The request names no valid model: {problem}"
+    if request.weight_type is WeightType.ADAPTER and request.base_model:
+        problem = repo_id_problem(request.base_model)
+        if problem:
+            return f"The request's base model is not valid: {problem}"
+    return ""
 
 
 def results_path_for(request: EvalRequest) -> str:

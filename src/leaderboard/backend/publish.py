@@ -36,7 +36,7 @@ def log_path_for(request: EvalRequest) -> str:
     return f"{request.model}/logs/eval_{claim_stamp(request)}.log"
 
 
-def merged_results(output_dir: Path, request: EvalRequest) -> dict:
+def merged_results(output_dir: Path, request: EvalRequest, *, model_sha: str = "") -> dict:
     """lm-eval's results files of every run, merged, with the leaderboard's config keys."""
     files = sorted(output_dir.glob("run*/**/results_*.json"))
     if not files:
@@ -55,7 +55,7 @@ def merged_results(output_dir: Path, request: EvalRequest) -> dict:
     config = dict(merged.get("config") or {})
     config.update(
         model_name=request.model,
-        model_sha=request.revision,
+        model_sha=model_sha or request.revision,
         model_dtype=MODEL_DTYPES.get(request.precision, request.precision.value),
     )
     merged["config"] = config
@@ -63,10 +63,14 @@ def merged_results(output_dir: Path, request: EvalRequest) -> dict:
     return merged
 
 
-def publish_results(output_dir: Path, request: EvalRequest, results: Store) -> str:
-    """Write the results file and the samples; returns the results file's path."""
+def publish_results(
+    output_dir: Path, request: EvalRequest, results: Store, *, model_sha: str = ""
+) -> str:
+    """Write the results file and the samples; returns the results file's path. `model_sha`
+    is the commit that was loaded (by default the request's revision)."""
     path = results_path_for(request)
-    data = orjson.dumps(merged_results(output_dir, request), option=orjson.OPT_INDENT_2)
+    merged = merged_results(output_dir, request, model_sha=model_sha)
+    data = orjson.dumps(merged, option=orjson.OPT_INDENT_2)
     stamp = claim_stamp(request)
     for samples in sorted(output_dir.glob("run*/**/samples_*.jsonl")):
         task = samples.name.removeprefix("samples_").rsplit("_", 1)[0]

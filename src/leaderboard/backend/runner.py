@@ -112,6 +112,7 @@ def run_evaluation(
             child_command(spec, spec_path),
             stdout=log,
             stderr=subprocess.STDOUT,
+            cwd=empty_folder(output.parent / "cwd"),
             env=child_environment(spec),
             start_new_session=True,  # its own process group: a kill reaches its children too
             preexec_fn=_die_with_parent,
@@ -137,6 +138,15 @@ def run_evaluation(
     if not list(output.glob("run*/**/results_*.json")):
         return _failed("lm-eval wrote no results", log_path, started)
     return RunOutcome(ok=True, seconds=time.monotonic() - started)
+
+
+def empty_folder(folder: Path) -> Path:
+    """The child's working directory: new and empty. Python puts it first on the child's
+    import path and transformers loads a folder named like the model from it, so nothing the
+    worker's own directory holds can stand in for lm-eval or for the model."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def _die_with_parent() -> None:

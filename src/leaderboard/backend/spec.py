@@ -40,6 +40,7 @@ class EvalSpec:
     output_dir: str
     processes: int = 1  # >1: `accelerate launch` data parallel over that many GPUs
     offline: bool = False  # a local model: nothing needs the network
+    commit: str = ""  # what is loaded: the Hub commit pinned in model_args, or a local hash
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -77,7 +78,7 @@ def model_args(request: EvalRequest, *, pretrained: str, base: str | None, backe
             raise UnsupportedRequest("Adapters are evaluated with the `hf` backend only.")
     else:
         args.append(("pretrained", pretrained))
-        if not Path(pretrained).is_absolute() and _is_commit(request.revision):
+        if not Path(pretrained).is_absolute() and is_commit(request.revision):
             args.append(("revision", request.revision))
     precision = request.precision
     if precision in DTYPES:
@@ -109,7 +110,7 @@ def refuse_remote_code(arguments: dict) -> None:
         raise UnsupportedRequest("Refusing to evaluate: the model arguments allow remote code.")
 
 
-def _is_commit(revision: str) -> bool:
+def is_commit(revision: str) -> bool:
     return len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
 
 
@@ -125,6 +126,7 @@ def build_spec(
     output_dir: Path,
     processes: int = 1,
     offline: bool = False,
+    commit: str = "",
 ) -> EvalSpec:
     return EvalSpec(
         model=request.model,
@@ -139,6 +141,7 @@ def build_spec(
         output_dir=str(output_dir),
         processes=processes,
         offline=offline,
+        commit=commit,
     )
 
 

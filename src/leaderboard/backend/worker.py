@@ -21,10 +21,11 @@ from pathlib import Path
 from leaderboard.backend.leases import Claimed, LeaseLost, Queue, results_path_for
 from leaderboard.backend.publish import publish_log, publish_results
 from leaderboard.backend.runner import RunOutcome, Stopped, gpu_count, run_evaluation
-from leaderboard.backend.spec import EvalSpec, UnsupportedRequest, build_spec
+from leaderboard.backend.spec import EvalSpec, UnsupportedRequest, build_spec, is_commit
 from leaderboard.config import Settings
 from leaderboard.domain import EvalRequest, Status, WeightType
-from leaderboard.errors import MissingFileError
+from leaderboard.domain.fields import preview
+from leaderboard.errors import MissingFileError, StoreError
 from leaderboard.local_models import LocalModels
 from leaderboard.stores import Store
 from leaderboard.suites import Suite, get_suite
@@ -89,6 +90,10 @@ class Worker:
             except LeaseLost as exc:
                 log.warning("Lost the lease of %s: %s", held.request.model, exc)
                 return CycleResult(Outcome.LOST, held.request.model, str(exc))
+            except Exception as exc:  # a bug or a broken store: this request fails, not the worker
+                log.exception("Evaluating %s failed unexpectedly", held.path)
+                reason = f"the worker failed: {type(exc).__name__}: {preview(str(exc), 300)}"
+                return self._fail(held, reason, None)
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -101,11 +106,14 @@ class Worker:
             self.results.read(path)
         except MissingFileError:
             return None
+        except StoreError as exc:  # unreadable there (a link, say): not published
+            log.warning("Cannot read %s in the results store: %s", path, exc)
+            return None
         return path
 
     def _evaluate(self, held: Claimed) -> CycleResult:
         request = held.request
-        job_dir = self.work_dir / results_path_for(request).replace("/", "__")
+        job_dir = self.work_dir.resolve() / results_path_for(request).replace("/", "__")
         log_file = job_dir / "eval.log"
         try:
             spec = self._spec(request, job_dir / "output")
@@ -132,8 +140,13 @@ class Worker:
         held = held_box[0]
         if not outcome.ok:
             return self._fail(held, outcome.reason, log_file, outcome.log_tail)
+        changed = self._changed_during_run(request, spec)
+        if changed:
+            return self._fail(held, changed, log_file)
         try:
-            results_path = publish_results(Path(spec.output_dir), held.request, self.results)
+            results_path = publish_results(
+                Path(spec.output_dir), held.request, self.results, model_sha=spec.commit
+            )
         except (OSError, ValueError) as exc:
             return self._fail(held, f"publishing the results failed: {exc}", log_file)
         log_path = publish_log(log_file, held.request, self.results)
@@ -143,10 +156,10 @@ class Worker:
         return CycleResult(Outcome.FINISHED, request.model)
 
     def _spec(self, request: EvalRequest, output_dir: Path) -> EvalSpec:
-        pretrained, offline = self._locate(request.model, revision=request.revision)
+        pretrained, offline, commit = self._locate(request.model, revision=request.revision)
         base = None
         if request.weight_type is WeightType.ADAPTER and request.base_model:
-            base, _ = self._locate(request.base_model, revision=None)
+            base, _, _ = self._locate(request.base_model, revision=None)
         processes = 1
         if self.settings.device != "cpu" and self.settings.lm_eval_backend == "hf":
             processes = max(1, gpu_count())
@@ -161,25 +174,55 @@ class Worker:
             output_dir=output_dir,
             processes=processes,
             offline=offline,
+            commit=commit,
         )
 
-    def _locate(self, model: str, *, revision: str | None) -> tuple[str, bool]:
-        """(what lm-eval loads, whether that needs no network): a local folder or a Hub id."""
+    def _locate(self, model: str, *, revision: str | None) -> tuple[str, bool, str]:
+        """(what lm-eval loads, whether that needs no network, the commit it is): a folder of
+        LEADERBOARD_LOCAL_MODELS whose content is still the submitted commit, or the Hub id
+        pinned at the submitted commit. Nothing else: transformers would load a folder named
+        like the model from the working directory, so a request cannot name one."""
         folder = self.local.folder(model) if self.local else None
-        if folder is None:
-            return model, False
-        if revision is not None:
+        if folder is not None:
             now = self.local.content_sha(folder)
-            if now != revision:
+            if revision is not None and now != revision:
                 raise UnsupportedRequest(
                     f"The local model {model} changed since it was submitted (commit "
-                    f"{revision[:7]}, now {now[:7]}); submit it again."
+                    f"{preview(revision[:7])}, now {now[:7]}); submit it again."
                 )
-        return str(folder), True
+            return str(folder), True, now
+        if revision is not None and not is_commit(revision):
+            raise UnsupportedRequest(
+                f"The revision {preview(revision)} is not a commit: a model is evaluated at the "
+                "commit it was submitted at; submit it again (the Submit tab resolves branches "
+                "and tags to their commit)."
+            )
+        return model, False, revision or ""
 
-    def _fail(self, held: Claimed, reason: str, log_file: Path, log_tail: str = "") -> CycleResult:
-        log_path = publish_log(log_file, held.request, self.results) if log_file.exists() else ""
-        self.queue.fail(held, reason=reason, log_path=log_path, log_tail=log_tail)
+    def _changed_during_run(self, request: EvalRequest, spec: EvalSpec) -> str:
+        """Why the results cannot be published as `spec.commit` ("" when they can): a local
+        folder edited while it was evaluated holds other weights than the ones checked."""
+        folder = self.local.folder(request.model) if self.local and spec.offline else None
+        if folder is None or self.local.content_sha(folder) == spec.commit:
+            return ""
+        return f"The local model {request.model} changed while it was evaluated; submit it again."
+
+    def _fail(
+        self, held: Claimed, reason: str, log_file: Path | None, log_tail: str = ""
+    ) -> CycleResult:
+        log_path = ""
+        if log_file is not None and log_file.exists():
+            try:
+                log_path = publish_log(log_file, held.request, self.results)
+            except (OSError, ValueError) as exc:  # the reason still reaches the request
+                log.warning("Could not publish the log of %s: %s", held.path, exc)
+        try:
+            self.queue.fail(held, reason=reason, log_path=log_path, log_tail=log_tail)
+        except LeaseLost as exc:
+            log.warning("Lost the lease of %s: %s", held.request.model, exc)
+            return CycleResult(Outcome.LOST, held.request.model, str(exc))
+        except StoreError as exc:
+            log.error("Could not mark %s FAILED (%s): %s", held.path, reason, exc)
         log.warning("Failed %s: %s", held.request.model, reason)
         return CycleResult(Outcome.FAILED, held.request.model, reason)
 

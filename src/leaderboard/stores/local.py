@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 from filelock import FileLock
@@ -59,31 +59,43 @@ class LocalStore:
             (str(self.root), self._lock_timeout, self.durable),
         )
 
-    def _resolve(self, path: str) -> Path:
-        full = (self.root / safe_relative_path(path)).resolve()
-        if not full.is_relative_to(self.root):
-            raise UnsafePathError(f"The path {path!r} leads outside the store {self.root}.")
-        return full
-
-    def _open_inside(self, path: str) -> int:
-        """A file descriptor for `path`, opened one component at a time below the root and
-        never through a symbolic link: as safe as resolving the path, and much cheaper (the
-        table reads thousands of files)."""
-        parts = safe_relative_path(path).split("/")
+    def _open_folder(self, parts: list[str], *, create: bool = False) -> int:
+        """A descriptor of the folder `parts` below the root, opened one component at a time
+        and never through a symbolic link (a link could lead anywhere); with `create`,
+        missing folders are made on the way. Safe against a folder swapped for a link between
+        a check and a use, and much cheaper than resolving paths (the table reads thousands
+        of files)."""
         folder = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            for part in parts[:-1]:
+            for index, part in enumerate(parts):
                 try:
-                    inner = os.open(
-                        part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder
-                    )
+                    inner = os.open(part, _FOLDER_FLAGS, dir_fd=folder)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, dir_fd=folder)
+                    inner = os.open(part, _FOLDER_FLAGS, dir_fd=folder)
                 except NotADirectoryError:  # a file, or a link (O_NOFOLLOW says ENOTDIR)
                     if stat.S_ISLNK(os.lstat(part, dir_fd=folder).st_mode):
                         raise OSError(errno.ELOOP, "symbolic link") from None
-                    raise
+                    raise MissingFileError(
+                        f"{'/'.join(parts[: index + 1])!r} is a file in the store {self.root}, "
+                        "not a folder."
+                    ) from None
                 os.close(folder)
                 folder = inner
-            return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+            return folder
+        except BaseException:
+            os.close(folder)
+            raise
+
+    def _inside(self, path: str, *, create: bool = False) -> tuple[int, str]:
+        """(descriptor of the file's folder, file name) for a checked store path. The caller
+        closes the descriptor."""
+        parts = safe_relative_path(path).split("/")
+        try:
+            return self._open_folder(parts[:-1], create=create), parts[-1]
         except (FileNotFoundError, NotADirectoryError):
             raise MissingFileError(f"No file {path!r} in the store {self.root}.") from None
         except OSError as exc:
@@ -93,13 +105,45 @@ class LocalStore:
                     f"the store {self.root}."
                 ) from None
             raise
+
+    def _open_inside(self, path: str) -> int:
+        """A read descriptor for the file at `path`, never through a symbolic link."""
+        folder, name = self._inside(path)
+        try:
+            return os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+        except FileNotFoundError:
+            raise MissingFileError(f"No file {path!r} in the store {self.root}.") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePathError(
+                    f"The file {path!r} is a symbolic link, which could lead outside the store "
+                    f"{self.root}."
+                ) from None
+            raise
         finally:
             os.close(folder)
+
+    def _version_in(self, folder: int, name: str, path: str) -> str | None:
+        try:
+            found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(found.st_mode):
+            raise UnsafePathError(
+                f"The file {path!r} is a symbolic link, which could lead outside the store "
+                f"{self.root}."
+            )
+        return _version(found)
 
     def list_files(self, suffix: str = ".json", *, prefix: str = "") -> list[StoredFile]:
         found: list[StoredFile] = []
         below = prefix.strip("/")
-        start = str(self._resolve(below)) if below else str(self.root)
+        if below:
+            try:  # a prefix through a link or a file holds nothing of the store's
+                os.close(self._open_folder(safe_relative_path(below).split("/")))
+            except (OSError, MissingFileError):
+                return []
+        start = str(self.root / below) if below else str(self.root)
         stack = [(f"{below}/" if below else "", start)]
         while stack:
             relative, folder = stack.pop()
@@ -131,9 +175,13 @@ class LocalStore:
 
     def version(self, path: str) -> str | None:
         try:
-            return _version(self._resolve(path).stat())
-        except FileNotFoundError:
+            folder, name = self._inside(path)
+        except MissingFileError:
             return None
+        try:
+            return self._version_in(folder, name, path)
+        finally:
+            os.close(folder)
 
     def write(
         self,
@@ -143,37 +191,51 @@ class LocalStore:
         expected_version: str | _AnyVersion | None = ANY_VERSION,
         message: str = "",
     ) -> StoredFile:
-        full = self._resolve(path)
         with self._lock:
-            if expected_version is not ANY_VERSION:
-                current = self.version(path)
-                if current != expected_version:
-                    state = "exists already" if expected_version is None else "has changed"
-                    raise ConflictError(f"{path!r} {state} in the store {self.root}.")
-            full.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp_name = tempfile.mkstemp(prefix=f".{full.name}.", dir=full.parent)
+            folder, name = self._inside(path, create=True)
             try:
-                with os.fdopen(handle, "wb") as temp:
-                    temp.write(data)
-                    if self.durable:
-                        temp.flush()
-                        os.fsync(temp.fileno())
-                os.replace(temp_name, full)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temp_name)
-                raise
-            return StoredFile(path, _version(full.stat()))
+                if expected_version is not ANY_VERSION:
+                    current = self._version_in(folder, name, path)
+                    if current != expected_version:
+                        state = "exists already" if expected_version is None else "has changed"
+                        raise ConflictError(f"{path!r} {state} in the store {self.root}.")
+                self._replace(folder, name, data)
+                return StoredFile(path, _version(os.stat(name, dir_fd=folder)))
+            finally:
+                os.close(folder)
+
+    def _replace(self, folder: int, name: str, data: bytes) -> None:
+        """Write a temporary file beside `name` and rename it into place (atomic)."""
+        temp = f".{name}.{secrets.token_hex(6)}.tmp"
+        handle = os.open(temp, _NEW_FILE_FLAGS, 0o644, dir_fd=folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                if self.durable:
+                    out.flush()
+                    os.fsync(out.fileno())
+            os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp, dir_fd=folder)
+            raise
 
     def delete(self, path: str, *, expected_version: str | _AnyVersion = ANY_VERSION) -> None:
-        full = self._resolve(path)
         with self._lock:
-            current = self.version(path)
-            if current is None:
-                raise MissingFileError(f"No file {path!r} in the store {self.root}.")
-            if expected_version is not ANY_VERSION and current != expected_version:
-                raise ConflictError(f"{path!r} has changed in the store {self.root}.")
-            full.unlink()
+            folder, name = self._inside(path)
+            try:
+                current = self._version_in(folder, name, path)
+                if current is None:
+                    raise MissingFileError(f"No file {path!r} in the store {self.root}.")
+                if expected_version is not ANY_VERSION and current != expected_version:
+                    raise ConflictError(f"{path!r} has changed in the store {self.root}.")
+                os.unlink(name, dir_fd=folder)
+            finally:
+                os.close(folder)
+
+
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
 
 
 def _reopen(root: str, lock_timeout_seconds: float, durable: bool) -> LocalStore:
