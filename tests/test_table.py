@@ -150,8 +150,13 @@ def test_html_in_names_and_licenses_is_escaped(settings):
     assert hostile in set(board["model"])  # kept as the data says; escaped when shown
     shown = present(run_query(board, get_suite("v1"), Query()), get_suite("v1"), links=True)
     link = shown.loc[board["model"] == hostile, "Model"].iloc[0]
-    assert "<" not in link and link == "&lt;img src=x onerror=alert\\(1\\)&gt;"
-    assert model_link("org/ok_name") == "[org/ok\\_name](https://huggingface.co/org/ok_name)"
+    assert link == (
+        '<span title="&lt;img src=x onerror=alert(1)&gt;">&lt;img src=x onerror=alert(1)&gt;</span>'
+    )
+    assert model_link("org/ok_name") == (
+        '<a href="https://huggingface.co/org/ok_name" target="_blank" rel="noopener noreferrer" '
+        'title="org/ok_name">org/ok_name</a>'
+    )
 
 
 def test_a_warm_start_reads_no_json_when_nothing_changed(settings, monkeypatch):

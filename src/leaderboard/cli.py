@@ -235,7 +235,7 @@ def _status(args, settings) -> int:
     if len(unreadable):
         print(f"UNREADABLE ({len(unreadable)}): left out of the table and the queue")
         for row in unreadable.itertuples():
-            print(f"  {row.store}: {row.path}  -- {row.reason}")
+            print(f"  {row.store}: {row.file}  -- {row.reason}")
     return 0
 
 

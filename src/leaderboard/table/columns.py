@@ -17,7 +17,7 @@ class Kind(StrEnum):
     TEXT = "str"
     NUMBER = "number"
     BOOL = "bool"
-    MARKDOWN = "markdown"
+    HTML = "html"  # built by us from escaped text (the Model cell); never Markdown
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ RANK = Column(
     "rank", "Rank", Kind.NUMBER, True, "Rank by Average (ties share a rank).", pinned=True
 )
 TYPE_SYMBOL = Column("type_symbol", "T", Kind.TEXT, True, "Model type, as a symbol.", pinned=True)
-MODEL = Column("model", "Model", Kind.MARKDOWN, True, "The model, linked to its page.", pinned=True)
+MODEL = Column("model", "Model", Kind.HTML, True, "The model, linked to its page.", pinned=True)
 AVERAGE = Column("average", "Average ⬆️", Kind.NUMBER, True, "Mean of the benchmark scores.", 2)
 
 _TAIL = (

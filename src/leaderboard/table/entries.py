@@ -9,7 +9,6 @@ gives a `Skipped` with the reason, which the loader logs.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 
 import orjson
@@ -47,24 +46,26 @@ def decode_json(data: bytes, path: str) -> object:
         raise ParseError(f"not valid JSON ({exc})") from None
 
 
-def markdown_text(text: str) -> str:
-    """Any text, shown literally by a Markdown renderer: no HTML, no formatting, no links."""
-    return _escape_markdown(html.escape(text, quote=True))
+MODEL_CELL_CHARS = 100  # a longer name is cut in its cell (Hub ids have at most 96)
+MODEL_TITLE_CHARS = 2_000  # the full name on hover, up to this
 
 
 def model_link(model: str) -> str:
-    """Markdown for the Model column: a link for Hub ids, escaped text for anything else."""
-    text = markdown_text(model)
-    if is_repo_id(model):
-        return f"[{text}]({HUB_URL}{model})"
-    return text
+    """HTML for a Model cell: the name exactly as its characters (escaped, never Markdown:
+    no autolinked URLs or e-mail addresses, no KaTeX), cut to MODEL_CELL_CHARS with the full
+    name on hover, and a link only to the Hub page of a well-formed id."""
+    title = html.escape(_cut(model, MODEL_TITLE_CHARS), quote=True)
+    text = html.escape(_cut(model, MODEL_CELL_CHARS), quote=False)
+    if is_repo_id(model):  # only letters, digits, `-`, `_`, `.` and one `/`: safe in a URL
+        return (
+            f'<a href="{HUB_URL}{model}" target="_blank" rel="noopener noreferrer" '
+            f'title="{title}">{text}</a>'
+        )
+    return f'<span title="{title}">{text}</span>'
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
-
-
-def _escape_markdown(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 IGNORED = "ignored"  # an entry's key: the file's values that scoring left out (for the log)

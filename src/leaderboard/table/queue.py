@@ -54,7 +54,8 @@ def submissions_of(requests: pd.DataFrame, sender: str) -> pd.DataFrame:
     return mine[[c for c in QUEUE_COLUMNS if c != "log_tail"]].reset_index(drop=True)
 
 
-UNREADABLE_COLUMNS = {"store": "Store", "path": "File", "reason": "Why it was left out"}
+# Not "path": gradio_client takes an object with a "path" for a file to download.
+UNREADABLE_COLUMNS = {"store": "Store", "file": "File", "reason": "Why it was left out"}
 
 
 def unreadable_rows(skipped: Iterable[Skipped]) -> pd.DataFrame:

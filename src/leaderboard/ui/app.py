@@ -7,6 +7,7 @@ import os
 
 import gradio as gr
 from apscheduler.schedulers.background import BackgroundScheduler
+from starlette.middleware import Middleware
 
 from leaderboard.config import Settings
 from leaderboard.submission import ANONYMOUS_SENDER, Submitter, submitter_from_settings
@@ -18,6 +19,7 @@ from leaderboard.ui.leaderboard_tab import (
     build_leaderboard_tab,
     wire_page_load,
 )
+from leaderboard.ui.limits import RequestLimits
 from leaderboard.ui.queue_tab import (
     build_my_submissions,
     build_queue_tab,
@@ -28,6 +30,14 @@ from leaderboard.ui.submit_tab import build_submit_tab, wire_submit
 from leaderboard.ui.texts import INTRODUCTION, TITLE
 
 log = logging.getLogger(__name__)
+
+# Events run at most CONCURRENCY at a time and at most QUEUE_MAX_SIZE wait: a flood gets
+# "queue full" answers at once instead of an ever longer wait for everyone. Every event is
+# bounded (a search of at most a few terms, a submission whose fields are checked first), so
+# the longest wait is QUEUE_MAX_SIZE / CONCURRENCY events of ~100 ms.
+CONCURRENCY = 8
+QUEUE_MAX_SIZE = 64
+MAX_FILE_SIZE = "1kb"  # nothing is uploaded (the route answers 404); a second fence
 
 CSS = """
 #leaderboard-table { font-size: 0.92rem; }
@@ -130,11 +140,13 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     scheduler = start_refresh(loader, settings)
     worker = start_worker_in_app(loader, settings) if settings.worker else None
     try:
-        demo.queue(default_concurrency_limit=8).launch(
+        demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX_SIZE).launch(
             server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
             footer_links=["api", "settings"],
             css=CSS,
+            max_file_size=MAX_FILE_SIZE,
+            app_kwargs={"middleware": [Middleware(RequestLimits)]},
         )
     finally:
         if worker is not None:

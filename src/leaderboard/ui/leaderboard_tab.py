@@ -27,6 +27,7 @@ from leaderboard.query import (
 )
 from leaderboard.suites import Suite, get_suite
 from leaderboard.table import Kind, TableLoader, board_columns, default_visible_keys
+from leaderboard.ui.safe import warn
 from leaderboard.ui.texts import SEARCH_PLACEHOLDER
 
 ALL_TYPES = [t.short for t in MODEL_TYPE_CHOICES]
@@ -183,7 +184,7 @@ class LeaderboardView:
         try:
             rows, count, url = self.page(suite, query)
         except LeaderboardError as exc:
-            gr.Warning(str(exc))
+            warn(str(exc))
             return gr.skip(), gr.skip(), gr.skip()
         return gr.Dataframe(value=rows, datatype=datatypes(rows, suite)), count, url
 
@@ -345,6 +346,7 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
         show_search="none",
         pinned_columns=3,
         wrap=False,
+        latex_delimiters=[],  # no KaTeX: cells show text as its characters
     )
     url_state = gr.Textbox(visible=False, elem_id="url-state")
     generation = gr.State(snapshot.generation)
