@@ -30,6 +30,7 @@ from leaderboard.submission import (
     SubmissionForm,
     Submitter,
 )
+from leaderboard.submission.rules import quoted
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 POLICY = Policy(
@@ -662,3 +663,226 @@ def test_20_identical_submissions_at_once_make_exactly_one_file(tmp_path, finder
     assert all("is already pending" in r.message for r in refused)
     assert [f.path for f in store.list_files()] == [accepted[0].path]
     assert json.loads(store.read(accepted[0].path))["status"] == "PENDING"
+
+
+# --- what arrives through `/submit`: any JSON value, of any size ---------------------------
+
+MEGABYTE = 1024 * 1024
+CHAT_TEMPLATE_FLAGS = [
+    # (what was sent as use_chat_template, what the request file says)
+    ("false", False),
+    ("FALSE", False),
+    (" False\n", False),
+    ("true", True),
+    ("TRUE ", True),
+    (False, False),
+    (True, True),
+    (None, False),  # null: the field's default
+]
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"), CHAT_TEMPLATE_FLAGS, ids=[repr(sent) for sent, _ in CHAT_TEMPLATE_FLAGS]
+)
+def test_use_chat_template_is_a_real_bool(queue, finder, sent, stored):
+    outcome = submitter(queue, finder).submit(form(use_chat_template=sent), sender="me")
+    assert isinstance(outcome, Accepted), outcome
+    assert outcome.request.use_chat_template is stored
+    assert json.loads(queue.read(outcome.path))["use_chat_template"] is stored
+
+
+BAD_VALUES = [
+    # (case id, form fields, rule, exact message)
+    *(
+        (
+            f"use_chat_template={sent!r}",
+            {"use_chat_template": sent},
+            "use-chat-template",
+            f"The `use_chat_template` field must be true or false, not {shown}.",
+        )
+        for sent, shown in [
+            ("yes please", "'yes please'"),
+            ("", "''"),
+            ("1", "'1'"),
+            (1.5, "float"),
+            (1, "int"),
+            (0, "int"),
+            ([], "list"),
+            ({}, "dict"),
+            ([True], "list"),
+        ]
+    ),
+    *(
+        (
+            f"{field}={sent!r}",
+            {field: sent},
+            rule,
+            f"The `{field}` field must be text (a string), not {type(sent).__name__}.",
+        )
+        for field, rule, sent in [
+            ("model", "model-id", 5),
+            ("model", "model-id", ["tiny-org/good"]),
+            ("model", "model-id", {"id": "tiny-org/good"}),
+            ("model", "model-id", True),
+            ("revision", "revision", 5),
+            ("revision", "revision", 1.5),
+            ("revision", "revision", []),
+            ("revision", "revision", {}),
+            ("revision", "revision", False),
+            ("precision", "precision", 16),
+            ("weight_type", "weight-type", ["Original"]),
+            ("base_model", "base-model", {}),
+            ("model_type", "model-type", 1),
+        ]
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule", "message"),
+    [case[1:] for case in BAD_VALUES],
+    ids=[case[0] for case in BAD_VALUES],
+)
+def test_values_of_the_wrong_type_are_refused_naming_the_field(
+    queue, finder, caplog, fields, rule, message
+):
+    before = snapshot(queue)
+    caplog.set_level("INFO", logger="leaderboard.submission")
+    outcome = submitter(queue, finder).submit(form(**fields), sender="me")
+    assert isinstance(outcome, Refusal), outcome
+    assert (outcome.rule, outcome.message) == (rule, message)
+    assert snapshot(queue) == before
+    assert f"({rule}): {message}" in caplog.text
+
+
+OVERSIZED = [
+    # (case id, form fields, rule, how the message starts)
+    (
+        "1 MB revision",
+        {"revision": "r" * MEGABYTE},
+        "revision",
+        "The revision '" + "r" * 79 + "…' (1,048,576 characters) is too long: a branch, tag "
+        "or commit name has at most 200 characters.",
+    ),
+    (
+        "revision one over the limit",
+        {"revision": "v" * 201},
+        "revision",
+        "The revision '" + "v" * 79 + "…' (201 characters) is too long",
+    ),
+    (
+        "1 MB model id",
+        {"model": "tiny-org/" + "m" * MEGABYTE},
+        "model-id",
+        "The model id is 1048585 characters long; the Hub allows at most 96.",
+    ),
+    (
+        "1 MB model id of control characters",
+        {"model": "\x00" * MEGABYTE},
+        "model-id",
+        "The model id is 1048576 characters long; the Hub allows at most 96.",
+    ),
+    (
+        "96 escaped characters",
+        {"model": "\U0010ffff" * 96},
+        "model-id",
+        "The model id '" + "\\U0010ffff" * 7 + "…' (96 characters) must have exactly one `/`",
+    ),
+    (
+        "1 MB precision",
+        {"precision": "p" * MEGABYTE},
+        "precision",
+        "Unknown precision '" + "p" * 79 + "…' (1,048,576 characters); choose one of:",
+    ),
+    (
+        "1 MB weight type",
+        {"weight_type": "w" * MEGABYTE},
+        "weight-type",
+        "Unknown weight type '" + "w" * 79 + "…' (1,048,576 characters); choose one of:",
+    ),
+    (
+        "1 MB model type",
+        {"model_type": "t" * MEGABYTE},
+        "model-type",
+        "Unknown model type '" + "t" * 79 + "…' (1,048,576 characters); choose one of:",
+    ),
+    (
+        "1 MB base model",
+        {"weight_type": "Delta", "base_model": "b" * MEGABYTE},
+        "base-model",
+        "Base model: The model id is 1048576 characters long; the Hub allows at most 96.",
+    ),
+    (
+        "1 MB base model, even unused",
+        {"base_model": "b" * MEGABYTE},
+        "base-model",
+        "Base model: The model id is 1048576 characters long; the Hub allows at most 96.",
+    ),
+    (
+        "1 MB use_chat_template",
+        {"use_chat_template": "y" * MEGABYTE},
+        "use-chat-template",
+        "The `use_chat_template` field must be true or false, not '" + "y" * 79 + "…' "
+        "(1,048,576 characters).",
+    ),
+    (
+        "1 MB of newlines in the revision",
+        {"revision": "main" + "\n" * MEGABYTE + "x"},
+        "revision",
+        "The revision 'main" + "\\n" * 37 + "…' (1,048,581 characters) is too long",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule", "start"),
+    [case[1:] for case in OVERSIZED],
+    ids=[case[0] for case in OVERSIZED],
+)
+def test_oversized_values_are_refused_with_a_short_message_and_a_short_log_line(
+    queue, finder, caplog, fields, rule, start
+):
+    before = snapshot(queue)
+    caplog.set_level("INFO", logger="leaderboard.submission")
+    outcome = submitter(queue, finder).submit(form(**fields), sender="me")
+    assert isinstance(outcome, Refusal), outcome
+    assert outcome.rule == rule
+    assert outcome.message.startswith(start), outcome.message
+    assert len(outcome.message) < 300
+    assert snapshot(queue) == before
+    records = [r for r in caplog.records if r.name.startswith("leaderboard.submission")]
+    (record,) = records
+    assert record.getMessage().startswith("Refused ")
+    assert len(record.getMessage()) < 400 and "\n" not in record.getMessage()
+
+
+def test_the_log_line_of_a_refusal_is_bounded_whatever_the_model_is(queue, finder, caplog):
+    caplog.set_level("INFO", logger="leaderboard.submission")
+    for model in (["x"] * MEGABYTE, {"k": "v" * MEGABYTE}, "org/" + "\n" * MEGABYTE):
+        caplog.clear()
+        outcome = submitter(queue, finder).submit(form(model), sender="me")
+        assert isinstance(outcome, Refusal), outcome
+        (record,) = caplog.records
+        assert len(record.getMessage()) < 400 and "\n" not in record.getMessage()
+
+
+QUOTES = [
+    # (text, limit, quoted)
+    ("main", 80, "'main'"),
+    ("it's", 80, '"it\'s"'),  # as repr quotes it
+    ("a" * 80, 80, "'" + "a" * 80 + "'"),
+    ("a" * 81, 80, "'" + "a" * 79 + "…' (81 characters)"),
+    ("a" * MEGABYTE, 8, "'aaaaaaa…' (1,048,576 characters)"),
+    ("\x00\n", 80, "'\\x00\\n'"),
+    ("\x00" * 30, 80, "'" + "\\x00" * 19 + "…' (30 characters)"),
+    ("x'" * 50, 10, "'x\\'x\\'x\\'…' (100 characters)"),
+    ("<img src=x>", 80, "'<img src=x>'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"), QUOTES, ids=[expected for _, _, expected in QUOTES]
+)
+def test_quoted_shortens_and_escapes_what_it_echoes(text, limit, expected):
+    assert quoted(text, limit) == expected
+    assert len(quoted(text, limit)) <= limit + len(" (1,048,576 characters)") + 3

@@ -35,6 +35,8 @@ def app(tmp_path_factory, tiny_model) -> Iterator[App]:
     models = root / "models"
     for name in ("tiny-model", "browser-model", "api-model"):
         shutil.copytree(tiny_model, models / "tiny-org" / name)
+    for name in ("false-string", "true-string"):
+        shutil.copytree(tiny_model, models / "flag-org" / name)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HF_HUB_OFFLINE", "1")
         env.delenv("HF_TOKEN", raising=False)
@@ -150,3 +152,91 @@ def choose(page, elem_id: str, option: str) -> None:
     """Pick `option` in a Gradio dropdown: open it, click the option."""
     page.locator(f"{elem_id} input").first.click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+# --- `/submit` takes any JSON: each value is checked for its type and its size -----------
+
+MEGABYTE = 1024 * 1024
+CHOSEN = {"model": "flag-org/false-string", "model_type": "chat"}  # all fine but what is set
+
+
+@pytest.fixture(scope="module")
+def client(app) -> Client:
+    return Client(app.url, verbose=False)
+
+
+@pytest.mark.parametrize(
+    ("sent", "model", "stored"),
+    [("false", "flag-org/false-string", False), (" TRUE ", "flag-org/true-string", True)],
+)
+def test_submit_endpoint_reads_the_chat_template_strings_as_bools(app, client, sent, model, stored):
+    before = queue_files(app.queue)
+    accepted = client.predict(
+        model=model, model_type="chat", use_chat_template=sent, api_name="/submit"
+    )
+    assert accepted.startswith(f"✅ {model} at commit "), accepted
+    path = f"{model}_eval_request_False_float16_Original.json"
+    assert set(queue_files(app.queue)) - set(before) == {path}
+    assert json.loads((app.queue / path).read_text())["use_chat_template"] is stored
+
+
+API_REFUSALS = [
+    # (case id, what is sent, the exact answer or how it starts)
+    *(
+        (
+            f"use_chat_template={sent!r}",
+            {"use_chat_template": sent},
+            f"❌ The `use_chat_template` field must be true or false, not {shown}.",
+        )
+        for sent, shown in [
+            ("yes please", "'yes please'"),
+            (1.5, "float"),
+            (1, "int"),
+            ([], "list"),
+            ({}, "dict"),
+        ]
+    ),
+    *(
+        (
+            f"{field}={sent!r}",
+            {field: sent},
+            f"❌ The `{field}` field must be text (a string), not {type(sent).__name__}.",
+        )
+        for field, sent in [
+            ("model", 5),
+            ("model", ["flag-org/false-string"]),
+            ("model", {"id": "flag-org/false-string"}),
+            ("model", True),
+            ("revision", 5),
+            ("revision", []),
+            ("revision", {}),
+            ("precision", 16),
+            ("weight_type", ["Original"]),
+            ("base_model", {}),
+            ("model_type", 1.5),
+        ]
+    ),
+    (
+        "1 MB revision",
+        {"revision": "r" * MEGABYTE},
+        "❌ The revision '" + "r" * 79 + "…' (1,048,576 characters) is too long",
+    ),
+    (
+        "1 MB model id",
+        {"model": "flag-org/" + "m" * MEGABYTE},
+        "❌ The model id is 1048585 characters long; the Hub allows at most 96.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("sent", "answer"),
+    [case[1:] for case in API_REFUSALS],
+    ids=[case[0] for case in API_REFUSALS],
+)
+def test_submit_endpoint_refuses_bad_values_briefly_and_writes_nothing(app, client, sent, answer):
+    before = queue_files(app.queue)
+    refused = client.predict(**{**CHOSEN, **sent}, api_name="/submit")
+    assert refused.startswith(answer), refused[:300]
+    assert len(refused) < 300
+    assert queue_files(app.queue) == before

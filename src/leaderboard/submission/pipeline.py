@@ -37,6 +37,7 @@ from leaderboard.submission.rules import (
     check_rate_limit,
     check_sign_in,
     check_size,
+    quoted,
     total_params_b,
 )
 from leaderboard.submission.sources import ModelFinder
@@ -44,6 +45,7 @@ from leaderboard.submission.sources import ModelFinder
 log = logging.getLogger(__name__)
 
 ANONYMOUS_SENDER = "local"
+LOGGED_MESSAGE_LIMIT = 300  # a refusal's message in the log: bounded whatever a rule quotes
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,12 @@ class Submitter:
         """Validate and enqueue. `sender` is the signed-in user, None when nobody is."""
         outcome = self._submit(form, sender)
         if isinstance(outcome, Refusal):
-            log.info("Refused %r (%s): %s", form.model[:120], outcome.rule, outcome.message)
+            log.info(
+                "Refused %s (%s): %s",
+                _shown(form.model),
+                outcome.rule,
+                _clipped(outcome.message, LOGGED_MESSAGE_LIMIT),
+            )
         else:
             log.info("Queued %s as %s", outcome.request.model, outcome.path)
         return outcome
@@ -237,3 +244,12 @@ def _parse(data: bytes, path: str) -> EvalRequest | None:
     except (orjson.JSONDecodeError, ParseError) as exc:
         log.warning("Ignoring unreadable request %s: %s", path, exc)
         return None
+
+
+def _shown(value: object) -> str:
+    """What was sent as the model, for a log line: a bounded quote, or its type if not text."""
+    return quoted(value) if isinstance(value, str) else f"<{type(value).__name__}>"
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"

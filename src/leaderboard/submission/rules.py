@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from leaderboard.domain import EvalRequest, ModelType, Precision, Status, WeightType
-from leaderboard.domain.names import format_timestamp, repo_id_problem
+from leaderboard.domain.names import REPO_ID_MAX_LENGTH, format_timestamp, repo_id_problem
 from leaderboard.submission.facts import ModelFacts
 
 # What one weight costs relative to 16 bits: the size limit grows by this factor.
@@ -28,6 +28,7 @@ SUBMITTABLE_TYPES = tuple(t for t in ModelType if t is not ModelType.UNKNOWN)
 NEEDS_BASE = (WeightType.DELTA, WeightType.ADAPTER)
 BLOCKING_STATUSES = (Status.PENDING, Status.RUNNING, Status.FINISHED)
 REVISION_MAX_LENGTH = 200
+QUOTE_LIMIT = 80  # the most characters of user text a refusal or a log line echoes
 _BAD_REVISION = re.compile(r"[\s~^:?*\[\\\x00-\x1f\x7f]|\.\.|@\{|//")
 
 
@@ -39,15 +40,22 @@ class Refusal:
 
 @dataclass(frozen=True)
 class SubmissionForm:
-    """What the author typed; the Submit tab, `/submit` and the CLI all fill one."""
+    """What the author sent; the Submit tab, `/submit` and the CLI all fill one.
 
-    model: str
-    revision: str = "main"
-    precision: str = "float16"
-    weight_type: str = "Original"
-    base_model: str = ""
-    model_type: str = ""
-    use_chat_template: bool = False
+    The values are as received, not yet checked: through `/submit`, gradio_client can send
+    any JSON value (a number, a list, an object, null), so the fields are typed `object` and
+    `check_form` checks them first (`check_field_types`). Expected: text (`str`) for every
+    field but `use_chat_template`, which is a bool (or the text "true"/"false"); None reads
+    as the field's default.
+    """
+
+    model: object  # `org/name`
+    revision: object = "main"  # branch, tag or commit; None reads as "main"
+    precision: object = "float16"
+    weight_type: object = "Original"
+    base_model: object = ""  # for Delta and Adapter weights only
+    model_type: object = ""  # a ModelType, by its short name or its full label
+    use_chat_template: object = False  # bool, or "true"/"false" in any case; None is False
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,44 @@ class Policy:
 
 # --- the form ---------------------------------------------------------------------------------
 
+# The text fields, in the order the form lists them: their rule's name, and what None (the
+# API's null) reads as.
+TEXT_FIELDS = {
+    "model": ("model-id", ""),
+    "revision": ("revision", "main"),
+    "precision": ("precision", ""),
+    "weight_type": ("weight-type", ""),
+    "base_model": ("base-model", ""),
+    "model_type": ("model-type", ""),
+}
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` quoted as `repr` quotes it, shortened to `limit` characters inside the quotes,
+    with an ellipsis and the full length: `'aaaaaaaa…' (1,048,576 characters)`.
+
+    For every refusal message and log line that echoes what an author sent: a megabyte sent
+    comes back as a line. Control and invisible characters are escaped, as `repr` does.
+    """
+    if len(text) <= limit:
+        whole = repr(text)
+        if len(whole) <= limit + 2:
+            return whole
+    shown, used = [], 0
+    for char in text:
+        piece = "\\'" if char == "'" else repr(char)[1:-1]
+        if used + len(piece) > limit - 1:
+            break
+        shown.append(piece)
+        used += len(piece)
+    else:
+        return f"'{''.join(shown)}'"
+    return f"'{''.join(shown)}…' ({len(text):,} characters)"
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
 
 def check_sign_in(sender: str | None, policy: Policy) -> Refusal | None:
     if sender is None and policy.require_sign_in:
@@ -88,7 +134,34 @@ def check_sign_in(sender: str | None, policy: Policy) -> Refusal | None:
     return None
 
 
-def parse_model_type(raw: str) -> ModelType | Refusal:
+def check_field_types(form: SubmissionForm) -> dict[str, str | bool] | Refusal:
+    """The first rule on the form: each field has its type (`SubmissionForm`), None read as
+    the field's default. Returns the fields as text (and `use_chat_template` as a bool)."""
+    values: dict[str, str | bool] = {}
+    for field, (rule, default) in TEXT_FIELDS.items():
+        value = getattr(form, field)
+        if value is None:
+            value = default
+        if not isinstance(value, str):
+            return Refusal(
+                rule, f"The `{field}` field must be text (a string), not {_type_name(value)}."
+            )
+        values[field] = value
+    flag = form.use_chat_template
+    if flag is None:
+        flag = False
+    if isinstance(flag, str) and flag.strip().lower() in ("true", "false"):
+        flag = flag.strip().lower() == "true"
+    if not isinstance(flag, bool):
+        got = quoted(flag) if isinstance(flag, str) else _type_name(flag)
+        return Refusal(
+            "use-chat-template", f"The `use_chat_template` field must be true or false, not {got}."
+        )
+    values["use_chat_template"] = flag
+    return values
+
+
+def parse_model_type(raw: str | None) -> ModelType | Refusal:
     text = (raw or "").strip()
     names = ", ".join(t.short for t in SUBMITTABLE_TYPES)
     if not text:
@@ -96,50 +169,75 @@ def parse_model_type(raw: str) -> ModelType | Refusal:
     for member in SUBMITTABLE_TYPES:
         if text.lower() in {member.short, member.value.lower()}:
             return member
-    return Refusal("model-type", f"Unknown model type {text!r}; choose one of: {names}.")
+    return Refusal("model-type", f"Unknown model type {quoted(text)}; choose one of: {names}.")
+
+
+def model_id_problem(repo_id: str) -> str | None:
+    """`repo_id_problem`, with the id quoted by `quoted` (a short, escaped excerpt).
+
+    `repo_id_problem` answers an id over 96 characters by its length alone, so what it quotes
+    is at most 96 characters; escapes could still make that several times longer."""
+    problem = repo_id_problem(repo_id)
+    if problem is None:
+        return None
+    return problem.replace(repr(repo_id), quoted(repo_id))
 
 
 def check_form(form: SubmissionForm) -> CheckedForm | Refusal:
-    """The fields in the documented order: model type, model id, then the others."""
-    model_type = parse_model_type(form.model_type)
+    """The fields in the documented order: their types, the model type, the model id, then
+    the others. Every field is bounded before anything else reads it, and every message
+    quotes what was sent with `quoted`."""
+    values = check_field_types(form)
+    if isinstance(values, Refusal):
+        return values
+    text = {field: str(values[field]) for field in TEXT_FIELDS}
+    model_type = parse_model_type(text["model_type"])
     if isinstance(model_type, Refusal):
         return model_type
-    model = (form.model or "").strip()
-    problem = repo_id_problem(model)
+    model = text["model"].strip()
+    problem = model_id_problem(model)  # the length first: at most 96 characters
     if problem:
         return Refusal("model-id", problem)
-    precision = _precision(form.precision)
+    precision = _precision(text["precision"])
     if precision is None:
         names = ", ".join(p.value for p in Precision.submittable())
         return Refusal(
-            "precision", f"Unknown precision {form.precision!r}; choose one of: {names}."
+            "precision", f"Unknown precision {quoted(text['precision'])}; choose one of: {names}."
         )
-    weight_type = next((w for w in WeightType if w.value.lower() == _low(form.weight_type)), None)
+    weight_type = next(
+        (w for w in WeightType if w.value.lower() == _low(text["weight_type"])), None
+    )
     if weight_type is None:
         names = ", ".join(w.value for w in WeightType)
         return Refusal(
-            "weight-type", f"Unknown weight type {form.weight_type!r}; choose one of: {names}."
+            "weight-type",
+            f"Unknown weight type {quoted(text['weight_type'])}; choose one of: {names}.",
         )
-    revision = (form.revision or "").strip()
+    revision = text["revision"].strip()
     if not revision:
         return Refusal(
             "revision", "Give the revision to evaluate: a branch, tag or commit (`main` if unsure)."
         )
+    if len(revision) > REVISION_MAX_LENGTH:
+        return Refusal(
+            "revision",
+            f"The revision {quoted(revision)} is too long: a branch, tag or commit name has at "
+            f"most {REVISION_MAX_LENGTH} characters.",
+        )
     if (
-        len(revision) > REVISION_MAX_LENGTH
-        or _BAD_REVISION.search(revision)
+        _BAD_REVISION.search(revision)
         or revision[0] in "-/."
         or revision.endswith((".", "/", ".lock"))
     ):
-        return Refusal("revision", f"{revision!r} is not a valid branch, tag or commit name.")
-    base_model = (form.base_model or "").strip()
-    if weight_type in NEEDS_BASE:
-        if not base_model:
-            return Refusal(
-                "base-model",
-                f"{weight_type.value} weights need their base model: give it as `org/model`.",
-            )
-        problem = repo_id_problem(base_model)
+        return Refusal("revision", f"{quoted(revision)} is not a valid branch, tag or commit name.")
+    base_model = text["base_model"].strip()
+    if weight_type in NEEDS_BASE and not base_model:
+        return Refusal(
+            "base-model",
+            f"{weight_type.value} weights need their base model: give it as `org/model`.",
+        )
+    if weight_type in NEEDS_BASE or len(base_model) > REPO_ID_MAX_LENGTH:  # bounded even unused
+        problem = model_id_problem(base_model)
         if problem:
             return Refusal("base-model", f"Base model: {problem}")
     return CheckedForm(
@@ -149,7 +247,7 @@ def check_form(form: SubmissionForm) -> CheckedForm | Refusal:
         weight_type=weight_type,
         base_model=base_model if weight_type in NEEDS_BASE else "",
         model_type=model_type,
-        use_chat_template=bool(form.use_chat_template),
+        use_chat_template=bool(values["use_chat_template"]),
     )
 
 

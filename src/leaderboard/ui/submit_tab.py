@@ -32,26 +32,29 @@ def signed_in_as(profile: gr.OAuthProfile | None) -> str | None:
 
 def make_submit(submitter: Submitter, loader: TableLoader):
     def submit(
-        model: str,
-        revision: str = "main",
-        precision: str = "float16",
-        weight_type: str = "Original",
-        base_model: str = "",
-        model_type: str = "",
-        use_chat_template: bool = False,
+        model: object,
+        revision: object = "main",
+        precision: object = "float16",
+        weight_type: object = "Original",
+        base_model: object = "",
+        model_type: object = "",
+        use_chat_template: object = False,
         profile: gr.OAuthProfile | None = None,
     ) -> str:
         """Validate a model and queue it for evaluation. Returns one line: `✅ ...` when it
         is queued, `❌ ...` with the reason when it is refused (nothing is written then).
-        model types: pretrained, continuously-pretrained, fine-tuned, chat, merge, multimodal."""
+        model types: pretrained, continuously-pretrained, fine-tuned, chat, merge, multimodal.
+        use_chat_template: true or false (the strings "true"/"false" are accepted too)."""
+        # The values as sent (the event skips Gradio's preprocessing, which would turn any
+        # JSON into text): `check_form` checks their types, the same for every door.
         form = SubmissionForm(
-            model=model or "",
-            revision=revision if revision is not None else "main",
-            precision=precision or "",
-            weight_type=weight_type or "",
-            base_model=base_model or "",
-            model_type=model_type or "",
-            use_chat_template=bool(use_chat_template),
+            model=model,
+            revision=revision,
+            precision=precision,
+            weight_type=weight_type,
+            base_model=base_model,
+            model_type=model_type,
+            use_chat_template=use_chat_template,
         )
         outcome = submitter.submit(form, sender=signed_in_as(profile))
         if isinstance(outcome, Accepted):
@@ -123,6 +126,7 @@ def wire_submit(tab: SubmitTab, submitter: Submitter, loader: TableLoader, after
         outputs=tab.result,
         api_name="submit",
         concurrency_limit=4,
+        preprocess=False,  # Textbox.preprocess would send `str(value)`: 5 as "5", [] as "[]"
     )
     for refresh, outputs in after:
         event = event.then(
