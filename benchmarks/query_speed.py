@@ -21,6 +21,14 @@ is a per-row `apply` over an IntervalIndex), `filter_queries` (`str.contains` pe
 alternative, concat, drop_duplicates), naive `str.contains` / boolean filters for what the
 template lacks (`@license:`, hide merged/flagged), `sort_values` for another sort column, and
 `select_columns`.
+
+The last rows are the worst searches the limits of `leaderboard.query` allow (SEARCH_MAX_TERMS
+terms, SEARCH_MAX_CHARS characters), built from the board so that narrowing cannot help:
+one-letter words every name holds, latest first occurrence first (AND: every term reads every
+row), one-letter `;` alternatives no name holds (OR: every alternative reads every row), the
+`-`-led near misses that were the slowest single terms measured, one word of the longest
+length; and a 1 MB search of one-letter words, refused before it reads a row (no baseline: the
+template would run it for minutes).
 """
 
 from __future__ import annotations
@@ -41,7 +49,15 @@ import template_like as tl
 from leaderboard.config import Settings
 from leaderboard.demo_data import synthetic_models
 from leaderboard.domain import parse_results
-from leaderboard.query import PRECISION_CHOICES, Query, present, run_query
+from leaderboard.errors import QueryError
+from leaderboard.query import (
+    PRECISION_CHOICES,
+    SEARCH_MAX_CHARS,
+    SEARCH_MAX_TERMS,
+    Query,
+    present,
+    run_query,
+)
 from leaderboard.suites import get_suite
 from leaderboard.table.build import build_board, requests_frame, results_frame
 from leaderboard.table.entries import request_entry, result_entries
@@ -139,8 +155,37 @@ def template_query(
     return tl.select_columns(shown, DEFAULT_COLUMNS)
 
 
+def worst_searches(board: pd.DataFrame) -> list[tuple[str, str]]:
+    """(name, search) of about the slowest searches the limits allow, for this board's names."""
+    names = board["model"].str.lower()
+    letters = sorted(set("".join(names.head(5000))) | set("abcdefghijklmnopqrstuvwxyz0123456789"))
+    letters = [c for c in letters if not c.isspace() and c not in ";@"]
+    first = {c: names.str.find(c) for c in letters}  # first position of c per name, -1: none
+    everywhere = [c for c in letters if (first[c] >= 0).all()]
+    everywhere.sort(key=lambda c: -first[c].mean())  # matched late: the most to read per row
+    nowhere = [c for c in letters if (first[c] < 0).all()]
+    n = SEARCH_MAX_TERMS
+    searches = []
+    if len(everywhere) >= n:
+        searches.append(
+            (f"worst AND: {n} one-letter words in every name", " ".join(everywhere[:n]))
+        )
+    if len(nowhere) >= n:
+        searches.append((f"worst OR: {n} one-letter alternatives", "; ".join(nowhere[:n])))
+    width = SEARCH_MAX_CHARS // n - 2  # n alternatives joined by "; " fill the limit
+    near = "; ".join(f"-0{i}".ljust(width, "x") for i in range(n))
+    searches.append((f"worst OR: {n} `-`-led near misses ({len(near)} chars)", near))
+    searches.append(
+        (f"one {SEARCH_MAX_CHARS}-char word", "synthetic-".ljust(SEARCH_MAX_CHARS, "q"))
+    )
+    return searches
+
+
+ONE_MB_SEARCH = "a " * (1 << 19)  # the issue's 1 MB search of one-letter words
+
+
 def scenarios(board: pd.DataFrame):
-    """(name, our Query, baseline keyword arguments) of representative queries."""
+    """(name, our Query, baseline keyword arguments or None: no baseline) of queries."""
     top_precision = str(board["precision"].iloc[0])
     others = [p for p in ALL_PRECISIONS if p != top_precision]
     return [
@@ -181,6 +226,8 @@ def scenarios(board: pd.DataFrame):
                 "sort": "#Params (B)",
             },
         ),
+        *[(name, Query(search=text), {"search": text}) for name, text in worst_searches(board)],
+        ("refused: 1 MB of one-letter words", Query(search=ONE_MB_SEARCH), None),
     ]
 
 
@@ -228,24 +275,32 @@ def main() -> int:
         holder: dict = {}
 
         def ours(query=query, holder=holder):
-            holder["rows"] = matches = run_query(board, SUITE, query)
+            try:
+                holder["rows"] = matches = run_query(board, SUITE, query)
+            except QueryError:
+                holder["rows"] = None  # refused by the search limits
+                return
             present(matches.head(settings.max_rows), SUITE, links=True)
 
         def theirs(kwargs=baseline_kwargs, holder=holder):
             holder["base"] = template_query(hidden, **kwargs)
 
         mine = common.measure(ours, repeats=args.runs, warmup=2)
-        base = common.measure(theirs, repeats=args.baseline_runs, warmup=1)
+        if baseline_kwargs is None:
+            base, base_rows = None, "-"
+        else:
+            base = common.measure(theirs, repeats=args.baseline_runs, warmup=1)
+            base_rows = f"{len(holder['base']):,}"
         table.append(
             (
                 name,
-                f"{len(holder['rows']):,}",
+                "refused" if holder["rows"] is None else f"{len(holder['rows']):,}",
                 common.fmt_seconds(mine.median),
                 common.fmt_seconds(mine.p90),
-                f"{len(holder['base']):,}",
-                common.fmt_seconds(base.median),
-                common.fmt_seconds(base.p90),
-                common.fmt_ratio(base.median, mine.median),
+                base_rows,
+                common.fmt_seconds(base and base.median),
+                common.fmt_seconds(base and base.p90),
+                common.fmt_ratio(base and base.median, mine.median),
             )
         )
         print(f"  {name}: ours {common.fmt_seconds(mine.median)}", flush=True)
@@ -271,7 +326,11 @@ def main() -> int:
     print(
         "\nratio = baseline median / ours median. Row counts differ where the template's "
         "semantics differ (its size buckets are (4,9] for `~7`, not 3-7B; its search reads "
-        "only the model name; it returns alternatives grouped, not in board order)."
+        "only the model name; it returns alternatives grouped, not in board order; it reads "
+        "words in one alternative as one regular expression, not as terms that must all match; "
+        "a search that matches nothing shows every row)."
+        f"\nSearch limits: at most {SEARCH_MAX_CHARS} characters and {SEARCH_MAX_TERMS} distinct "
+        "terms over all alternatives; the `worst` rows are the slowest searches they allow."
     )
     return 0
 

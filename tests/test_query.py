@@ -11,7 +11,11 @@ from leaderboard.domain import EvalRequest, ModelType, Precision, Status, Weight
 from leaderboard.domain.results import EvalResult, ResultFormat
 from leaderboard.errors import QueryError
 from leaderboard.query import (
+    SEARCH_FIELDS,
+    SEARCH_MAX_CHARS,
+    SEARCH_MAX_TERMS,
     Query,
+    filter_mask,
     from_params,
     parse_search,
     present,
@@ -259,6 +263,238 @@ def test_parse_search_structure():
     ]
 
 
+# --- search limits and hostile input ---------------------------------------------------------
+
+
+def refusal(search: object) -> str:
+    with pytest.raises(QueryError) as caught:
+        run_query(BOARD, V1, Query(search=search))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [
+        (
+            "x" * (SEARCH_MAX_CHARS + 1),
+            f"is {SEARCH_MAX_CHARS + 1} characters long; a search can be at most "
+            f"{SEARCH_MAX_CHARS} characters",
+        ),
+        ("a " * (1 << 19), "is 1,048,576 characters long"),  # the issue's 1 MB of letters
+        ("x" * (1 << 20), "is 1,048,576 characters long"),  # the 1 MB word
+        ("llama; " * 40, "is 280 characters long"),
+        (
+            " ".join("abcdefghi"),
+            f"has 9 terms; a search can have at most {SEARCH_MAX_TERMS}",
+        ),
+        ("a b c; d e f; g h i", "has 9 terms"),  # counted over all alternatives
+        (";".join("abcdefghi"), "has 9 terms"),
+        ("@license:mit @type:chat a b c d e f g", "has 9 terms"),  # fields count too
+        ("a b c d e f g h i j k l m n o p q r s t", "has 20 terms"),
+    ],
+)
+def test_searches_over_the_limits_are_refused_without_quoting_them(search, message):
+    text = refusal(search)
+    assert message in text
+    assert search not in text and search.strip() not in text
+    assert len(text) < 300
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "x" * SEARCH_MAX_CHARS,
+        " ".join("abcdefgh"),
+        "a b c d; e f g h",
+        "a " * (SEARCH_MAX_CHARS // 2),  # 100 repeats of one term: one term
+        "a b; " * (SEARCH_MAX_CHARS // 5 - 1) + "c",  # one alternative, repeated: 3 terms
+    ],
+)
+def test_searches_at_the_limits_run(search):
+    assert len(search) <= SEARCH_MAX_CHARS
+    run_query(BOARD, V1, Query(search=search))
+
+
+@pytest.mark.parametrize(
+    ("search", "message", "quoted"),
+    [
+        ("@" + "y" * 150 + ":z", "is not a field you can search", "`@" + "y" * 39 + "…:`"),
+        ("@" + "y" * 150, "needs a value", "`@" + "y" * 38 + "…`"),
+        ("@x\x1b[31m:y", "is not a field you can search", "`@x\\x1b[31m:`"),
+        ("@x\x00", "needs a value", "`@x\\x00`"),
+        ("\ud800", "U+D800 at character 1", "not a character"),
+        ("llama a\udfffb", "U+DFFF at character 8", "lone surrogate"),
+        ("@license:\ud83d", "U+D83D at character 10", "lone surrogate"),
+        (None, "must be text", "not NoneType"),
+        (b"llama", "must be text", "not bytes"),
+    ],
+)
+def test_messages_quote_little_and_only_printable_characters(search, message, quoted):
+    text = refusal(search)
+    assert message in text and quoted in text
+    assert text.isprintable()  # no control character or newline reaches a log line
+    assert "y" * 40 not in text
+
+
+# A board of names made of the characters a search must take literally.
+ODD_NAMES = [
+    "a.b/c*d",
+    "x<img src=x onerror=alert(1)>",
+    "nul\x00byte",
+    "ümlaut-ÄÖ",
+    "regex(.*)+?",
+    "back\\slash",
+    "esc\\x2e",
+    "pipe|or",
+    "dollar$^caret",
+    "brace{2}[ab]",
+    "smile-\U0001f600",
+    "plain",
+]
+ODD_BOARD = pd.DataFrame({"model": pd.Series(ODD_NAMES, dtype="str"), "params_b": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("\x00", {"nul\x00byte"}),
+        ("nul\x00", {"nul\x00byte"}),
+        (".", {"a.b/c*d", "regex(.*)+?"}),
+        ("*", {"a.b/c*d", "regex(.*)+?"}),
+        ("(.*)", {"regex(.*)+?"}),
+        (".*", {"regex(.*)+?"}),
+        ("+?", {"regex(.*)+?"}),
+        ("[", {"brace{2}[ab]"}),
+        ("[ab]", {"brace{2}[ab]"}),
+        ("{2}", {"brace{2}[ab]"}),
+        ("\\", {"back\\slash", "esc\\x2e"}),
+        ("\\x2e", {"esc\\x2e"}),  # not the escape of `.`
+        ("\\.", set()),
+        ("|", {"pipe|or"}),
+        ("a|b", set()),
+        ("$^", {"dollar$^caret"}),
+        ("^", {"dollar$^caret"}),
+        ("<img", {"x<img src=x onerror=alert(1)>"}),
+        ("onerror=alert(1)>", {"x<img src=x onerror=alert(1)>"}),
+        ("<script>", set()),
+        ("äö", {"ümlaut-ÄÖ"}),
+        ("ÜMLAUT", {"ümlaut-ÄÖ"}),
+        ("\U0001f600", {"smile-\U0001f600"}),
+        ("\U0001f600" * 200, set()),
+        ("\uffff", set()),
+        ("\U0010ffff", set()),
+        ("PLAIN; .; \\x2e", {"plain", "a.b/c*d", "regex(.*)+?", "esc\\x2e"}),
+    ],
+)
+def test_hostile_searches_match_literally(search, expected):
+    mask = filter_mask(ODD_BOARD, Query(search=search))
+    assert {name for name, kept in zip(ODD_NAMES, mask, strict=True) if kept} == expected
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "\x00",
+        "\x00" * SEARCH_MAX_CHARS,
+        "\ud800",
+        "\udfff\ud800",
+        "x" * (1 << 20),
+        "\U0001f600" * (1 << 18),
+        "(" * SEARCH_MAX_CHARS,
+        "\\" * SEARCH_MAX_CHARS,
+        "[[[[ ]]]] (?i) \\Q \\E \\x00 \\p{L}",
+        "<img src=x onerror=alert(1)>",
+        "@",
+        "@:",
+        "@:x",
+        "@license:",
+        "@license::",
+        "@license:mit:x",
+        "@LICENSE:MIT",
+        "@precision:\x00",
+        "@type:\\",
+        "@@license:mit",
+        ";;;;",
+        ";" * SEARCH_MAX_CHARS,
+        "\u2028\u2029\x85\x1c",  # whitespace to str.split
+        "İ ß ſ K",
+        "a\u0301 \u0301",
+    ],
+)
+def test_any_string_fails_only_with_a_query_error(search):
+    try:
+        run_query(BOARD, V1, Query(search=search))
+    except QueryError as exc:
+        assert str(exc).isprintable() and len(str(exc)) < 300
+
+
+@pytest.mark.parametrize(
+    ("search", "structure"),
+    [
+        ("a a a a", [[(None, "a")]]),
+        ("Llama llama LLAMA", [[(None, "Llama")]]),
+        ("ÄÖ äö", [[(None, "ÄÖ")]]),
+        ("a b; b a; a b a", [[(None, "a"), (None, "b")]]),
+        ("a; a; a", [[(None, "a")]]),
+        ("a; a b", [[(None, "a")], [(None, "a"), (None, "b")]]),  # not a repeat
+        ("@license:MIT @LICENSE:mit", [[("license", "MIT")]]),
+        ("@precision:BFLOAT16 @precision:bfloat16", [[("precision", "BFLOAT16")]]),
+        ("mit @license:mit", [[(None, "mit"), ("license", "mit")]]),  # other fields
+    ],
+)
+def test_parse_search_drops_repeats(search, structure):
+    alternatives = parse_search(search)
+    assert [[(t.field, t.value) for t in terms] for terms in alternatives] == structure
+
+
+@pytest.mark.parametrize(
+    ("repeated", "plain"),
+    [
+        ("llama llama llama", "llama"),
+        ("LLAMA llama; llama", "llama"),
+        ("llama 7b; 7b llama; phi; phi", "llama 7b; phi"),
+        (" ".join(["mistral"] * 20), "mistral"),  # 20 repeats: far over the limit, one term
+    ],
+)
+def test_repeats_change_nothing_and_do_not_count(repeated, plain):
+    assert shown(Query(search=repeated)) == shown(Query(search=plain))
+
+
+def reference_search(search: str) -> list[str]:
+    """The search evaluated row by row in plain Python (no narrowing, no categories)."""
+
+    def matches(row, term):
+        column, exact = ("model", False) if term.field is None else SEARCH_FIELDS[term.field]
+        value, wanted = str(row[column]).lower(), term.value.lower()
+        return value == wanted if exact else wanted in value
+
+    kept = [
+        row["model"]
+        for _, row in BOARD.iterrows()
+        if any(all(matches(row, t) for t in terms) for terms in parse_search(search))
+    ]
+    return kept or list(BOARD["model"])
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "llama",
+        "@license:apache llama",
+        "llama @license:apache",
+        "7b; 70b; @type:chat",
+        "@type:pretrained; llama 7b; phi",
+        "@precision:float16 @architecture:llama; mixtral",
+        "@license:mit @type:fine; @license:llama2 70",
+        "a; e; i; o; u",
+        "nothing; @license:none; phi",
+        "l l a m",
+    ],
+)
+def test_narrowed_search_agrees_with_a_row_by_row_one(search):
+    assert shown(Query(search=search)) == reference_search(search)
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -360,7 +596,10 @@ def test_present_labels_rounds_half_up_and_links():
     assert plain["ARC"].iloc[0] == 60.0
     assert plain["CO₂ cost (kg)"].iloc[0] == round(1 * 5.6 * 269.8 / 1000, 2)
     linked = present(frame, V1, links=True)
-    assert linked["Model"].iloc[0] == "[meta/llama-7b](https://huggingface.co/meta/llama-7b)"
+    assert linked["Model"].iloc[0] == (
+        '<a href="https://huggingface.co/meta/llama-7b" target="_blank" '
+        'rel="noopener noreferrer" title="meta/llama-7b">meta/llama-7b</a>'
+    )
 
 
 @pytest.mark.parametrize(

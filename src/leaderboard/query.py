@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from leaderboard.domain import ModelType, Precision, WeightType
 from leaderboard.errors import QueryError, unknown
@@ -75,6 +77,28 @@ class Query:
 # --- search ----------------------------------------------------------------------------------
 
 
+# Bounds on a search, checked by `parse_search` before any row is read, so that no search can
+# hold a worker for long (one 1 MB search of one-letter words used to take 97 s, and a 1 MB
+# word made pyarrow fail with "pattern too large").
+#
+# A search costs about one scan of a column per term: a name term is a substring scan of the
+# lowercased names still in play (3-5 ms per 100,000 names on the 2-core CI machine, linear
+# in the names' length whatever the term), a field term tests the column's few categories and
+# gathers their codes (~0.1 ms). Narrowing (AND terms read only the rows still matching, OR
+# alternatives only the rows not matched yet) makes most searches cheaper, but a hostile one
+# defeats it: one-letter words every name holds (nothing is narrowed), or `;` alternatives
+# that match nothing (nothing is matched). So the worst case is SEARCH_MAX_TERMS full scans:
+# with 8, about 30 ms at 100,000 rows, `run_query` and `present` included
+# (benchmarks/query_speed.py prints the worst searches the limits allow), which leaves
+# room under the ~100 ms budget for a busier or slower machine or a larger board; 16 would
+# be ~60 ms. 8 terms in all still covers what people type (`qwen 7b chat; llama 8b`).
+# SEARCH_MAX_CHARS bounds the parsing (at most 100 words to read) and each term's length;
+# 200 characters hold several full `org/model` names.
+SEARCH_MAX_CHARS = 200
+SEARCH_MAX_TERMS = 8  # distinct terms, over all `;` alternatives together
+_QUOTE_CHARS = 40  # the most of what the user typed that a message quotes back
+
+
 @dataclass(frozen=True)
 class Term:
     field: str | None  # None: the model name
@@ -83,37 +107,155 @@ class Term:
 
 def parse_search(text: str) -> list[list[Term]]:
     """`a @license:mit; b` -> [[a, license=mit], [b]]: `;` separates alternatives (OR),
-    terms inside one alternative must all match (AND)."""
-    alternatives = []
+    terms inside one alternative must all match (AND).
+
+    Repeats are dropped before anything is counted or run, keeping the first of each: a term
+    repeated inside its alternative (`a a a`; matching ignores case, so `Llama llama` and
+    `@license:MIT @license:mit` are one term), and an alternative identical to an earlier one
+    up to the order of its terms (`a b; b a`). Repeats change nothing that matches and cost
+    nothing to run, so they do not count toward SEARCH_MAX_TERMS: the limit is on the
+    distinct terms left, over all alternatives together (`a b; a c` is 4 terms).
+
+    Raises QueryError for a search longer than SEARCH_MAX_CHARS characters, with more than
+    SEARCH_MAX_TERMS terms, holding a character that is not text (a lone surrogate), or with
+    a malformed or unknown `@field:`. Messages quote at most a few words of the search."""
+    if not isinstance(text, str):
+        raise QueryError(f"The search must be text, not {type(text).__name__}.")
+    if len(text) > SEARCH_MAX_CHARS:  # before anything else reads it
+        raise QueryError(
+            f"The search is {len(text):,} characters long; a search can be at most "
+            f"{SEARCH_MAX_CHARS} characters. Shorten it, or narrow the board with the filters."
+        )
+    _check_is_text(text)
+    alternatives: list[list[Term]] = []
+    seen_alternatives: set[frozenset] = set()
     for chunk in text.split(";"):
-        terms = []
+        terms: list[Term] = []
+        seen_terms: set[tuple[str | None, str]] = set()
         for word in chunk.split():
-            if word.startswith("@"):
-                name, sep, value = word[1:].partition(":")
-                if not sep:
-                    raise QueryError(f"`{word}` needs a value, as in `@license:mit`.")
-                if name.lower() not in SEARCH_FIELDS:
-                    known = ", ".join(f"@{f}:" for f in SEARCH_FIELDS)
-                    raise QueryError(f"`@{name}:` is not a field you can search; use {known}.")
-                if not value:
-                    raise QueryError(f"`@{name}:` needs a value, as in `@{name.lower()}:...`.")
-                terms.append(Term(name.lower(), value))
-            else:
-                terms.append(Term(None, word))
-        if terms:
+            term = _parse_term(word)
+            key = _term_key(term)
+            if key not in seen_terms:
+                seen_terms.add(key)
+                terms.append(term)
+        if terms and frozenset(seen_terms) not in seen_alternatives:
+            seen_alternatives.add(frozenset(seen_terms))
             alternatives.append(terms)
+    count = sum(len(terms) for terms in alternatives)
+    if count > SEARCH_MAX_TERMS:
+        raise QueryError(
+            f"The search has {count} terms; a search can have at most {SEARCH_MAX_TERMS} "
+            "(words and `@field:value` filters, over all `;` alternatives together; repeats "
+            "count once). Remove some, or narrow the board with the filters."
+        )
     return alternatives
 
 
-def _term_mask(board: pd.DataFrame, term: Term) -> np.ndarray:
+def _parse_term(word: str) -> Term:
+    if not word.startswith("@"):
+        return Term(None, word)
+    name, sep, value = word[1:].partition(":")
+    if not sep:
+        raise QueryError(f"`{_quote(word)}` needs a value, as in `@license:mit`.")
+    if name.lower() not in SEARCH_FIELDS:
+        known = ", ".join(f"@{f}:" for f in SEARCH_FIELDS)
+        raise QueryError(f"`@{_quote(name)}:` is not a field you can search; use {known}.")
+    if not value:  # `name` is a known field here: short, safe to quote
+        raise QueryError(f"`@{name}:` needs a value, as in `@{name.lower()}:...`.")
+    return Term(name.lower(), value)
+
+
+def _term_key(term: Term) -> tuple[str | None, str]:
+    """Terms with one key match the same rows: matching compares lowercased text."""
+    return term.field, _lower(term.value)
+
+
+def _lower(value: str) -> str:
+    # pyarrow's lowercase (Unicode's simple mapping), the one the board's values get: Python's
+    # `str.lower` differs on a few characters (`"İ".lower()` is two characters).
+    if value.isascii():
+        return value.lower()  # the same on ASCII
+    return pc.utf8_lower(pa.scalar(value, pa.large_string())).as_py()
+
+
+def _check_is_text(text: str) -> None:
+    """Refuse lone surrogates (`"\\ud800"`, from a JSON escape): no board value can hold one,
+    and pyarrow cannot encode them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise QueryError(
+            f"The search holds U+{ord(text[exc.start]):04X} at character {exc.start + 1}, "
+            "which is not a character (a lone surrogate); remove it."
+        ) from None
+
+
+def _quote(text: str) -> str:
+    """At most _QUOTE_CHARS of user text for a message, unprintable characters escaped (a
+    message is shown and logged: no control characters, no newline to forge a log line)."""
+    short = text[: _QUOTE_CHARS - 1] + "…" if len(text) > _QUOTE_CHARS else text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in short)
+
+
+def _term_matches(
+    board: pd.DataFrame, term: Term, rows: np.ndarray, lowered: dict[str, pa.Array]
+) -> np.ndarray:
+    """Whether each of the board's `rows` (positions, ascending) matches `term`. `lowered`
+    holds the lowercased columns this search has read so far (one search, one board)."""
     if term.field is None:
         column, exact = "model", False
     else:
         column, exact = SEARCH_FIELDS[term.field]
     values = board[column]
-    if exact:
-        return (values.str.lower() == term.value.lower()).to_numpy()
-    return values.str.contains(term.value, case=False, regex=False).to_numpy(dtype=bool)
+    whole = len(rows) == len(values)  # then `rows` is every position
+    needle = _lower(term.value)
+    try:
+        if isinstance(values.dtype, pd.CategoricalDtype):  # test the few categories only
+            hits = _matches(_lowercase(values.cat.categories), needle, exact)
+            codes = values.cat.codes.to_numpy()  # -1 (missing) picks the appended False
+            return np.append(hits, False)[codes if whole else codes[rows]]
+        if column not in lowered:
+            lowered[column] = _lowercase(values)
+        array = lowered[column] if whole else lowered[column].take(rows)
+        return _matches(array, needle, exact)
+    except (ValueError, UnicodeError, pa.ArrowException) as exc:
+        # Not reachable with the bounds above; a safety net, so that a search can only ever
+        # fail with a QueryError. The library's message is left out: it may quote the term.
+        raise QueryError(f"`{_quote(term.value)}` cannot be searched for.") from exc
+
+
+def _lowercase(values: pd.Series | pd.Index) -> pa.Array:
+    """Values as lowercased pyarrow strings (zero-copy out of a pyarrow-backed column)."""
+    array = pa.array(values, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.large_string())
+    data = array.buffers()[2]  # the UTF-8 bytes (of a slice, maybe more): all ASCII?
+    if data is None or np.frombuffer(data, dtype=np.uint8).max(initial=0) < 0x80:
+        return pc.ascii_lower(array)  # the same result on ASCII, ~15x faster
+    return pc.utf8_lower(array)
+
+
+def _matches(array: pa.Array, needle: str, exact: bool) -> np.ndarray:
+    # Substrings: RE2 over lowercased text, `needle` as a literal. Measured at 100,000 names,
+    # the slowest term takes ~5 ms this way, ~7 ms with `ignore_case=True` on the raw names
+    # (what `str.contains(case=False)` runs) or with the plain `match_substring`.
+    found = pc.equal(array, needle) if exact else pc.match_substring_regex(array, _literal(needle))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def _literal(text: str) -> str:
+    """An RE2 pattern matching exactly `text`: ASCII letters and digits and every non-ASCII
+    character stand for themselves (none is special to RE2), any other ASCII character,
+    NUL included, is written `\\xHH`. At most 4 bytes per character: 800 for the longest
+    search, far below RE2's size limits."""
+    return "".join(c if c.isalnum() or not c.isascii() else f"\\x{ord(c):02x}" for c in text)
+
+
+def _evaluation_order(term: Term) -> tuple[bool, int]:
+    """Field terms first (they only test categories), then longer (rarer) words."""
+    return term.field is None, -len(term.value)
 
 
 def _search_mask(board: pd.DataFrame, text: str) -> np.ndarray | None:
@@ -121,11 +263,19 @@ def _search_mask(board: pd.DataFrame, text: str) -> np.ndarray | None:
     if not alternatives:
         return None
     mask = np.zeros(len(board), dtype=bool)
+    unmatched = np.arange(len(board))  # positions no alternative has matched yet
+    lowered: dict[str, pa.Array] = {}  # per call: nothing to go stale between calls
     for terms in alternatives:
-        alternative = np.ones(len(board), dtype=bool)
-        for term in terms:
-            alternative &= _term_mask(board, term)
-        mask |= alternative
+        rows = unmatched  # an alternative only reads rows the others left ...
+        for term in sorted(terms, key=_evaluation_order):
+            rows = rows[_term_matches(board, term, rows, lowered)]  # ... a term, rows still in
+            if not len(rows):
+                break
+        if len(rows):
+            mask[rows] = True
+            unmatched = unmatched[~mask[unmatched]]
+            if not len(unmatched):
+                break
     return mask
 
 

@@ -12,6 +12,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock
@@ -90,12 +91,12 @@ class LocalStore:
             os.close(folder)
             raise
 
-    def _inside(self, path: str, *, create: bool = False) -> tuple[int, str]:
-        """(descriptor of the file's folder, file name) for a checked store path. The caller
-        closes the descriptor."""
-        parts = safe_relative_path(path).split("/")
+    @contextlib.contextmanager
+    def _store_errors(self, path: str) -> Iterator[None]:
+        """OS errors of a path below the root as the store's: a missing file or folder is
+        MissingFileError, a symbolic link on the way (ELOOP, from O_NOFOLLOW) UnsafePathError."""
         try:
-            return self._open_folder(parts[:-1], create=create), parts[-1]
+            yield
         except (FileNotFoundError, NotADirectoryError):
             raise MissingFileError(f"No file {path!r} in the store {self.root}.") from None
         except OSError as exc:
@@ -106,20 +107,19 @@ class LocalStore:
                 ) from None
             raise
 
+    def _inside(self, path: str, *, create: bool = False) -> tuple[int, str]:
+        """(descriptor of the file's folder, file name) for a checked store path. The caller
+        closes the descriptor."""
+        parts = safe_relative_path(path).split("/")
+        with self._store_errors(path):
+            return self._open_folder(parts[:-1], create=create), parts[-1]
+
     def _open_inside(self, path: str) -> int:
         """A read descriptor for the file at `path`, never through a symbolic link."""
         folder, name = self._inside(path)
         try:
-            return os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
-        except FileNotFoundError:
-            raise MissingFileError(f"No file {path!r} in the store {self.root}.") from None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnsafePathError(
-                    f"The file {path!r} is a symbolic link, which could lead outside the store "
-                    f"{self.root}."
-                ) from None
-            raise
+            with self._store_errors(path):
+                return os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
         finally:
             os.close(folder)
 

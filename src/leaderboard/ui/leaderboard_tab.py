@@ -17,6 +17,7 @@ from leaderboard.query import (
     HIDE_OPTIONS,
     MODEL_TYPE_CHOICES,
     PRECISION_CHOICES,
+    SEARCH_MAX_CHARS,
     SIZE_BUCKETS,
     WEIGHT_TYPE_CHOICES,
     Query,
@@ -284,7 +285,11 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
         elem_id="board",
     )
     search = gr.Textbox(
-        placeholder=SEARCH_PLACEHOLDER, show_label=False, elem_id="search", max_lines=1
+        placeholder=SEARCH_PLACEHOLDER,
+        show_label=False,
+        elem_id="search",
+        max_lines=1,
+        max_length=SEARCH_MAX_CHARS,  # the server refuses longer ones with a message too
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):

@@ -15,7 +15,7 @@ INTRODUCTION = (
 
 SEARCH_PLACEHOLDER = (
     "🔍 Search models: `llama; mistral` (either), `qwen @license:apache` (both); "
-    "fields: @license: @type: @precision: @architecture:"
+    "fields: @license: @type: @precision: @architecture: (up to 8 words)"
 )
 
 FAQ = """
