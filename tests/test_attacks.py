@@ -464,3 +464,21 @@ def test_a_request_cannot_make_the_worker_evaluate_a_folder_of_its_working_direc
     assert second.returncode == 0, second.stderr[-3000:]
     refused = read_request(queue, branch)
     assert refused.status is Status.FAILED and "is not a commit" in refused.failure_reason
+
+
+def test_a_bug_while_evaluating_fails_that_request_and_the_cycle_returns(tmp_path, monkeypatch):
+    queue, results = tmp_path / "queue", tmp_path / "results"
+    path = request_path("evil-org/buggy").replace("float16", "bfloat16")
+    write_json(queue, path, pending("evil-org/buggy", 5))
+    settings = Settings(queue=str(queue), results=str(results), cache_dir=str(tmp_path / "c"))
+    worker = Worker(LocalStore(queue), LocalStore(results), settings)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the worker")
+
+    monkeypatch.setattr(worker, "_spec", broken)
+    outcome = worker.run_cycle()
+    assert outcome.outcome.value == "failed"
+    failed = read_request(queue, path)
+    assert failed.status is Status.FAILED
+    assert failed.failure_reason == "the worker failed: RuntimeError: a bug in the worker"

@@ -85,15 +85,17 @@ class Worker:
             held = self.queue.claim_next(suite=self.suite.name)
             if held is None:
                 return CycleResult(Outcome.IDLE)
+            held_now = [held]  # the claim as last renewed: what a final write must swap
             try:
-                return self._evaluate(held)
+                return self._evaluate(held_now)
             except LeaseLost as exc:
                 log.warning("Lost the lease of %s: %s", held.request.model, exc)
                 return CycleResult(Outcome.LOST, held.request.model, str(exc))
             except Exception as exc:  # a bug or a broken store: this request fails, not the worker
                 log.exception("Evaluating %s failed unexpectedly", held.path)
-                reason = f"the worker failed: {type(exc).__name__}: {preview(str(exc), 300)}"
-                return self._fail(held, reason, None)
+                detail = " ".join(str(exc).split())[:300]  # one line, bounded
+                reason = f"the worker failed: {type(exc).__name__}: {detail}"
+                return self._fail(held_now[0], reason, None)
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -111,7 +113,8 @@ class Worker:
             return None
         return path
 
-    def _evaluate(self, held: Claimed) -> CycleResult:
+    def _evaluate(self, held_now: list[Claimed]) -> CycleResult:
+        held = held_now[0]
         request = held.request
         job_dir = self.work_dir.resolve() / results_path_for(request).replace("/", "__")
         log_file = job_dir / "eval.log"
@@ -119,10 +122,9 @@ class Worker:
             spec = self._spec(request, job_dir / "output")
         except UnsupportedRequest as exc:
             return self._fail(held, str(exc), log_file)
-        held_box = [held]
 
         def tick(progress) -> None:  # renew the lease; LeaseLost stops the evaluation
-            held_box[0] = self.queue.renew(held_box[0], progress=progress)
+            held_now[0] = self.queue.renew(held_now[0], progress=progress)
 
         log.info("Evaluating %s (%s)", request.model, self.suite.name)
         try:
@@ -135,9 +137,9 @@ class Worker:
                 stop=self.stop_event,
             )
         except Stopped:
-            self._hand_back(held_box[0])
+            self._hand_back(held_now[0])
             return CycleResult(Outcome.STOPPED, request.model)
-        held = held_box[0]
+        held = held_now[0]
         if not outcome.ok:
             return self._fail(held, outcome.reason, log_file, outcome.log_tail)
         changed = self._changed_during_run(request, spec)
