@@ -30,6 +30,7 @@ from leaderboard.domain import EvalRequest, Status
 from leaderboard.local_models import LocalModels
 from leaderboard.stores import LocalStore
 from test_table import EXPECTED_ORDER
+from test_worker import settings_for, worker_env
 
 DEMO_MODELS = 12
 UNREADABLE = 8  # the five malformed requests, the `²` file, and two with no usable value
@@ -329,23 +330,6 @@ def test_hostile_model_names_show_as_their_characters(browser, hostile):
 # --- 2, 5. the worker ---------------------------------------------------------------------------
 
 
-def worker_env(queue: Path, results: Path, root: Path, models: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADERBOARD_")}
-    env.update(
-        PYTHONPATH=str(REPO / "src"),
-        LEADERBOARD_QUEUE=str(queue),
-        LEADERBOARD_RESULTS=str(results),
-        LEADERBOARD_CACHE_DIR=str(root / "cache"),
-        LEADERBOARD_LOCAL_MODELS=str(models),
-        LEADERBOARD_SUITE="sample",
-        LEADERBOARD_DEVICE="cpu",
-        LEADERBOARD_BATCH_SIZE="8",
-        HF_HOME=str(root / "hf_home"),
-        HF_HUB_OFFLINE="1",
-    )
-    return env
-
-
 def worker_once(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "leaderboard", "worker", "--once"],
@@ -391,7 +375,7 @@ def test_hostile_queue_entries_never_stop_the_worker(tmp_path, tiny_model):
     outside.mkdir()
     (results / "evil-org").mkdir(parents=True)
     os.symlink(outside, results / "evil-org" / "linked")
-    env = worker_env(queue, results, tmp_path, models)
+    env = worker_env(settings_for(tmp_path, models))
 
     first = worker_once(env, tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -451,7 +435,7 @@ def test_a_request_cannot_make_the_worker_evaluate_a_folder_of_its_working_direc
     write_json(queue, secret, pending("outside/secret-model", 20, revision="f" * 40))
     branch = request_path("outside/branch").replace("float16", "bfloat16")
     write_json(queue, branch, pending("outside/branch", 10, revision="main"))
-    env = worker_env(queue, results, tmp_path, models)
+    env = worker_env(settings_for(tmp_path, models))
 
     first = worker_once(env, workdir)
     assert first.returncode == 0, first.stderr[-3000:]

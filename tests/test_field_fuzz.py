@@ -23,6 +23,7 @@ from leaderboard.errors import ParseError
 from leaderboard.stores import LocalStore
 from leaderboard.table import TableLoader
 from leaderboard.table.entries import Skipped, parse_request_file, parse_result_file
+from test_results_parsing import LMEVAL_04
 
 HOSTILE = [
     5,
@@ -54,27 +55,7 @@ PROGRESS_FIELDS = ["stage", "done", "total", "elapsed_seconds", "eta_seconds"]
 # One good document of each results format the table reads (DESIGN.md §3), each covering a
 # benchmark of some suite.
 RESULTS_DOCS = {
-    "lm-eval 0.4": {
-        "results": {
-            "leaderboard_gpqa": {"acc_norm,none": 0.3, "acc_norm_stderr,none": 0.01, "alias": "g"},
-            "leaderboard_mmlu_pro": {"acc,none": 0.4},
-        },
-        "groups": {"leaderboard_gpqa": {"acc_norm,none": 0.3}},
-        "group_subtasks": {"leaderboard_gpqa": ["leaderboard_gpqa_main"]},
-        "n-shot": {"leaderboard_mmlu_pro": 5, "leaderboard_gpqa": 0},
-        "n-samples": {"leaderboard_mmlu_pro": {"original": 12032, "effective": 12032}},
-        "config": {
-            "model": "hf",
-            "model_args": "pretrained=fuzz/lmeval04,dtype=float16",
-            "model_name": "fuzz/lmeval04",
-            "model_dtype": "torch.bfloat16",
-            "model_sha": "b968826d9c46dd6066d109eabc6255188de91218",
-        },
-        "lm_eval_version": "0.4.9.1",
-        "git_hash": "3e091a1",
-        "date": 1760022195.9798203,
-        "total_evaluation_time_seconds": "5234.25",
-    },
+    "lm-eval 0.4": LMEVAL_04,
     "template": {
         "config": {"model_name": "fuzz/template", "model_sha": "ac32", "model_dtype": "float16"},
         "results": {"arc:challenge": {"acc_norm": 0.6}, "hellaswag": {"acc_norm": 0.8}},

@@ -57,6 +57,33 @@ class QueryError(LeaderboardError, ValueError):
     """A search or filter the user typed cannot be understood."""
 
 
+QUOTE_LIMIT = 80  # the most characters of outside text a message or a log line echoes
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` quoted as `repr` quotes it, shortened to `limit` characters inside the quotes,
+    with an ellipsis and the full length: `'aaaaaaaa…' (1,048,576 characters)`.
+
+    For every message and log line that echoes what came from outside (a form, a file): a
+    megabyte sent comes back as a line. Control and invisible characters are escaped, as
+    `repr` does.
+    """
+    if len(text) <= limit:
+        whole = repr(text)
+        if len(whole) <= limit + 2:
+            return whole
+    shown, used = [], 0
+    for char in text:
+        piece = "\\'" if char == "'" else repr(char)[1:-1]
+        if used + len(piece) > limit - 1:
+            break
+        shown.append(piece)
+        used += len(piece)
+    else:
+        return f"'{''.join(shown)}'"
+    return f"'{''.join(shown)}…' ({len(text):,} characters)"
+
+
 def unknown(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
     """Shorthand so registries answer a miss with the names they know."""
     return UnknownNameError(kind, name, known)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from leaderboard.domain.names import parse_timestamp
-from leaderboard.errors import ParseError
+from leaderboard.errors import ParseError, quoted
 
 PREVIEW_CHARS = 40  # of a bad value, in a message: files can hold megabytes
 MAX_COUNT = 10**12  # counts (likes, attempts, samples): far above any real one, far below 2**63
@@ -36,7 +36,10 @@ class FieldError(ParseError):
 
 
 def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
-    """`repr(value)`, cut to `limit` characters: for messages and logs."""
+    """A value for a message: text as `quoted` quotes it, anything else as its `repr`, both
+    cut to about `limit` characters."""
+    if isinstance(value, str):
+        return quoted(value, limit)
     text = repr(value)
     if len(text) <= limit:
         return text

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from leaderboard.domain import EvalRequest, ModelType, Precision, Status, WeightType
 from leaderboard.domain.names import REPO_ID_MAX_LENGTH, format_timestamp, repo_id_problem
+from leaderboard.errors import quoted
 from leaderboard.submission.facts import ModelFacts
 
 # What one weight costs relative to 16 bits: the size limit grows by this factor.
@@ -28,7 +29,6 @@ SUBMITTABLE_TYPES = tuple(t for t in ModelType if t is not ModelType.UNKNOWN)
 NEEDS_BASE = (WeightType.DELTA, WeightType.ADAPTER)
 BLOCKING_STATUSES = (Status.PENDING, Status.RUNNING, Status.FINISHED)
 REVISION_MAX_LENGTH = 200
-QUOTE_LIMIT = 80  # the most characters of user text a refusal or a log line echoes
 _BAD_REVISION = re.compile(r"[\s~^:?*\[\\\x00-\x1f\x7f]|\.\.|@\{|//")
 
 
@@ -99,29 +99,6 @@ TEXT_FIELDS = {
     "base_model": ("base-model", ""),
     "model_type": ("model-type", ""),
 }
-
-
-def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """`text` quoted as `repr` quotes it, shortened to `limit` characters inside the quotes,
-    with an ellipsis and the full length: `'aaaaaaaa…' (1,048,576 characters)`.
-
-    For every refusal message and log line that echoes what an author sent: a megabyte sent
-    comes back as a line. Control and invisible characters are escaped, as `repr` does.
-    """
-    if len(text) <= limit:
-        whole = repr(text)
-        if len(whole) <= limit + 2:
-            return whole
-    shown, used = [], 0
-    for char in text:
-        piece = "\\'" if char == "'" else repr(char)[1:-1]
-        if used + len(piece) > limit - 1:
-            break
-        shown.append(piece)
-        used += len(piece)
-    else:
-        return f"'{''.join(shown)}'"
-    return f"'{''.join(shown)}…' ({len(text):,} characters)"
 
 
 def _type_name(value: object) -> str:

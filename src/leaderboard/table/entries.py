@@ -1,14 +1,17 @@
-"""From one stored file to its entries: the per-file work of a table build. Pure, and free
-of pandas, so worker processes that parse a large store in parallel start quickly.
+"""From one stored file to its entries: the per-file work of a table build. No I/O but a log
+line, and free of pandas, so worker processes that parse a large store in parallel start
+quickly.
 
 A results file gives one entry per suite it covers (its benchmark scores, normalized in
 `<key>` and raw in `<key>_raw`); a request file gives one entry. A file that cannot be used
-gives a `Skipped` with the reason, which the loader logs.
+gives a `Skipped` with the reason, which the loader logs and keeps; values a results file
+holds out of their range are left out of its scores, with a log line here.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 from dataclasses import dataclass
 
 import orjson
@@ -18,6 +21,8 @@ from leaderboard.domain.names import format_timestamp, is_repo_id
 from leaderboard.errors import ParseError
 from leaderboard.suites import SUITES, out_of_range, score_result
 from leaderboard.table.columns import raw_key
+
+log = logging.getLogger(__name__)
 
 HUB_URL = "https://huggingface.co/"
 RESULTS, QUEUE = "results", "queue"  # the store a skipped file is in
@@ -32,7 +37,7 @@ class Skipped:
     path: str
     version: str
     reason: str
-    store: str = ""  # "results" or "queue"
+    store: str  # RESULTS or QUEUE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,9 +71,6 @@ def model_link(model: str) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
-
-
-IGNORED = "ignored"  # an entry's key: the file's values that scoring left out (for the log)
 
 
 def result_entries(result: EvalResult, path: str, version: str) -> list[dict]:
@@ -111,7 +113,7 @@ def parse_result_file(path: str, version: str, data: bytes) -> list[dict] | Skip
         tasks = ", ".join(task[:60] for task in sorted(result.metrics)[:5])
         return Skipped(path, version, f"covers no benchmark of any suite (tasks: {tasks})", RESULTS)
     if ignored:
-        entries[0][IGNORED] = ignored  # the loader logs them; not a column
+        log.warning("Values left out of %s (its others count): %s", path, "; ".join(ignored))
     return entries
 
 

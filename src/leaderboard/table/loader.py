@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import orjson
@@ -38,7 +38,6 @@ from leaderboard.table.build import (
     update_board,
 )
 from leaderboard.table.entries import (
-    IGNORED,
     QUEUE,
     RESULTS,
     Skipped,
@@ -177,10 +176,6 @@ class TableLoader:
         parsed = read_and_parse(self.results_store, result_files, self.queue_store, request_files)
         for skipped in parsed.skipped:
             self._skip(skipped)
-        for path, notes in parsed.ignored:
-            log.warning(
-                "Left out of %s (the file's other values count): %s", path, "; ".join(notes)
-            )
         models = set(parsed.results["model"]) | set(parsed.requests["model"])
         for frame in (self._results, self._requests):
             if len(frame) and stale:
@@ -191,8 +186,7 @@ class TableLoader:
 
     def _skip(self, skipped: Skipped) -> None:
         self._skipped[skipped.path] = skipped
-        where = f" in the {skipped.store} store" if skipped.store else ""
-        log.warning("Skipped %s%s: %s", skipped.path, where, skipped.reason)
+        log.warning("Skipped %s in the %s store: %s", skipped.path, skipped.store, skipped.reason)
 
     def _publish(self, changed_models: set[str] | None) -> None:
         """Swap in a new snapshot. With `changed_models`, boards are updated for those models
@@ -238,6 +232,7 @@ class TableLoader:
                 return
             results = pd.read_parquet(self.cache_dir / "results.parquet")
             requests = pd.read_parquet(self.cache_dir / "requests.parquet")
+            skipped = {item["path"]: Skipped(**item) for item in meta.get("skipped", [])}
         except FileNotFoundError:
             return
         except Exception as exc:
@@ -246,16 +241,6 @@ class TableLoader:
         if list(results.columns) != list(self._results.columns) or list(requests.columns) != list(
             self._requests.columns
         ):
-            return
-        try:
-            skipped = {
-                item["path"]: Skipped(
-                    item["path"], item["version"], item["reason"], item.get("store", "")
-                )
-                for item in meta.get("skipped", [])
-            }
-        except (KeyError, TypeError, AttributeError) as exc:
-            log.warning("Ignoring the table cache in %s: %s", self.cache_dir, exc)
             return
         self._results = results
         self._requests = requests
@@ -274,10 +259,7 @@ class TableLoader:
                 "schema": CACHE_SCHEMA,
                 "results_store": self.results_store.location,
                 "queue_store": self.queue_store.location,
-                "skipped": [
-                    {"path": s.path, "version": s.version, "reason": s.reason, "store": s.store}
-                    for s in self._skipped.values()
-                ],
+                "skipped": [asdict(s) for s in self._skipped.values()],
             }
             temp = self.cache_dir / ".meta.json.tmp"
             temp.write_bytes(orjson.dumps(meta))
@@ -307,7 +289,6 @@ class Parsed:
     results: pd.DataFrame
     requests: pd.DataFrame
     skipped: list[Skipped]
-    ignored: list[tuple[str, list[str]]] = field(default_factory=list)  # (path, values left out)
 
 
 def read_and_parse(
@@ -349,7 +330,6 @@ def read_and_parse(
         results=_concat([p.results for p in parts], results_frame([])),
         requests=_concat([p.requests for p in parts], requests_frame([])),
         skipped=[s for p in parts for s in p.skipped],
-        ignored=[note for p in parts for note in p.ignored],
     )
 
 
@@ -395,19 +375,8 @@ def _parse_chunk(
 ) -> Parsed:
     skipped: list[Skipped] = []
     results = _entries(results_store, result_files, parse_result_file, RESULTS, skipped)
-    ignored = _pop_ignored(results)
     requests = _entries(queue_store, request_files, parse_request_file, QUEUE, skipped)
-    return Parsed(results_frame(results), requests_frame(requests), skipped, ignored)
-
-
-def _pop_ignored(entries: list[dict]) -> list[tuple[str, list[str]]]:
-    """Take the out-of-range notes off the entries (once per file) for the log."""
-    ignored: dict[str, list[str]] = {}
-    for entry in entries:
-        notes = entry.pop(IGNORED, None)
-        if notes:
-            ignored.setdefault(entry["path"], []).extend(notes)
-    return list(ignored.items())
+    return Parsed(results_frame(results), requests_frame(requests), skipped)
 
 
 def _entries(
