@@ -738,6 +738,16 @@ BAD_VALUES = [
 ]
 
 
+def refused_writing_nothing(queue, finder, caplog, fields) -> Refusal:
+    """Submit `fields` (logging captured): the refusal, after checking nothing was written."""
+    before = snapshot(queue)
+    caplog.set_level("INFO", logger="leaderboard.submission")
+    outcome = submitter(queue, finder).submit(form(**fields), sender="me")
+    assert isinstance(outcome, Refusal), outcome
+    assert snapshot(queue) == before
+    return outcome
+
+
 @pytest.mark.parametrize(
     ("fields", "rule", "message"),
     [case[1:] for case in BAD_VALUES],
@@ -746,12 +756,8 @@ BAD_VALUES = [
 def test_values_of_the_wrong_type_are_refused_naming_the_field(
     queue, finder, caplog, fields, rule, message
 ):
-    before = snapshot(queue)
-    caplog.set_level("INFO", logger="leaderboard.submission")
-    outcome = submitter(queue, finder).submit(form(**fields), sender="me")
-    assert isinstance(outcome, Refusal), outcome
+    outcome = refused_writing_nothing(queue, finder, caplog, fields)
     assert (outcome.rule, outcome.message) == (rule, message)
-    assert snapshot(queue) == before
     assert f"({rule}): {message}" in caplog.text
 
 
@@ -842,14 +848,10 @@ OVERSIZED = [
 def test_oversized_values_are_refused_with_a_short_message_and_a_short_log_line(
     queue, finder, caplog, fields, rule, start
 ):
-    before = snapshot(queue)
-    caplog.set_level("INFO", logger="leaderboard.submission")
-    outcome = submitter(queue, finder).submit(form(**fields), sender="me")
-    assert isinstance(outcome, Refusal), outcome
+    outcome = refused_writing_nothing(queue, finder, caplog, fields)
     assert outcome.rule == rule
     assert outcome.message.startswith(start), outcome.message
     assert len(outcome.message) < 300
-    assert snapshot(queue) == before
     records = [r for r in caplog.records if r.name.startswith("leaderboard.submission")]
     (record,) = records
     assert record.getMessage().startswith("Refused ")
