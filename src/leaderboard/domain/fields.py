@@ -119,6 +119,9 @@ def read_count(
     data: Mapping, key: str, *, default: int = 0, high: int = MAX_COUNT, field: str = ""
 ) -> int:
     """A whole number from 0 to `high` (3.0 and "3" read as 3)."""
+    value = data.get(key)
+    if type(value) is int and 0 <= value <= high:  # the usual case, on the hot path of a build
+        return value
     number = read_number(data, key, low=0, high=high, default=None, field=field)
     if number is None:
         return default

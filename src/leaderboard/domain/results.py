@@ -56,6 +56,9 @@ class EvalResult:
     n_shot: Mapping[str, int] = field(default_factory=dict)
     n_samples: Mapping[str, int] = field(default_factory=dict)  # effective samples per task
     groups: frozenset[str] = frozenset()  # tasks that aggregate other tasks
+    # Every metric value lies in 0..1, as accuracies do (most files): found while reading,
+    # so that scoring need not look for values out of their range a second time.
+    fractions_only: bool = True
 
     def metric(self, task: str, name: str) -> float | None:
         return self.metrics.get(task, {}).get(name)
@@ -74,11 +77,12 @@ def parse_results(data: object, *, path: str = "") -> EvalResult:
         raise ParseError(f"no `results` object{where}; this is not a results file")
     config = read_object(data, "config_general") or read_object(data, "config") or {}
     shape = _detect_format(data, raw_results)
-    metrics, n_shot = _read_metrics(raw_results, shape)
+    metrics, n_shot, fractions_only = _read_metrics(raw_results, shape)
     if shape is ResultFormat.LM_EVAL_04 and isinstance(data.get("groups"), dict):
-        group_metrics, _ = _read_metrics(data["groups"], shape)
+        group_metrics, _, group_fractions = _read_metrics(data["groups"], shape)
         for task, values in group_metrics.items():
             metrics.setdefault(task, values)
+        fractions_only = fractions_only and group_fractions
     if not metrics:
         raise ParseError(f"`results` holds no numeric metric{where}")
     n_shot.update(_read_counts(data, "n-shot", high=MAX_SHOTS))
@@ -105,6 +109,7 @@ def parse_results(data: object, *, path: str = "") -> EvalResult:
         n_shot=MappingProxyType(n_shot),
         n_samples=MappingProxyType(_read_n_samples(data)),
         groups=_groups(data),
+        fractions_only=fractions_only,
     )
 
 
@@ -124,9 +129,11 @@ def _detect_format(data: dict, raw_results: dict) -> ResultFormat:
 
 def _read_metrics(
     raw_results: dict, shape: ResultFormat
-) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, int], bool]:
+    """(task -> metric -> value, task -> shots, whether every value lies in 0..1)."""
     metrics: dict[str, dict[str, float]] = {}
     n_shot: dict[str, int] = {}
+    fractions = True
     for raw_task, values in raw_results.items():
         if not isinstance(values, dict):
             continue
@@ -147,9 +154,11 @@ def _read_metrics(
             if "stderr" in name or (kind is float and not isfinite(value)):
                 continue
             clean[name[:-5] if name.endswith(",none") else name] = float(value)
+            if fractions and not 0.0 <= value <= 1.0:
+                fractions = False
         if clean:
             metrics[task] = clean
-    return metrics, n_shot
+    return metrics, n_shot, fractions
 
 
 MAX_SHOTS = 10_000

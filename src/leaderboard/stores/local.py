@@ -12,7 +12,6 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock
@@ -91,35 +90,41 @@ class LocalStore:
             os.close(folder)
             raise
 
-    @contextlib.contextmanager
-    def _store_errors(self, path: str) -> Iterator[None]:
-        """OS errors of a path below the root as the store's: a missing file or folder is
-        MissingFileError, a symbolic link on the way (ELOOP, from O_NOFOLLOW) UnsafePathError."""
-        try:
-            yield
-        except (FileNotFoundError, NotADirectoryError):
-            raise MissingFileError(f"No file {path!r} in the store {self.root}.") from None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnsafePathError(
-                    f"The path {path!r} goes through a symbolic link, which could lead outside "
-                    f"the store {self.root}."
-                ) from None
-            raise
+    def _store_error(self, path: str, exc: OSError) -> OSError:
+        """An OS error of a path below the root as the store's: a missing file or folder is
+        MissingFileError, a symbolic link on the way (ELOOP, from O_NOFOLLOW) UnsafePathError;
+        anything else stays as it is."""
+        if isinstance(exc, FileNotFoundError | NotADirectoryError):
+            return MissingFileError(f"No file {path!r} in the store {self.root}.")
+        if exc.errno == errno.ELOOP:
+            return UnsafePathError(
+                f"The path {path!r} goes through a symbolic link, which could lead outside "
+                f"the store {self.root}."
+            )
+        return exc
 
     def _inside(self, path: str, *, create: bool = False) -> tuple[int, str]:
         """(descriptor of the file's folder, file name) for a checked store path. The caller
         closes the descriptor."""
         parts = safe_relative_path(path).split("/")
-        with self._store_errors(path):
+        try:
             return self._open_folder(parts[:-1], create=create), parts[-1]
+        except OSError as exc:
+            error = self._store_error(path, exc)
+            if error is exc:
+                raise
+            raise error from None
 
     def _open_inside(self, path: str) -> int:
         """A read descriptor for the file at `path`, never through a symbolic link."""
         folder, name = self._inside(path)
         try:
-            with self._store_errors(path):
-                return os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+            return os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+        except OSError as exc:
+            error = self._store_error(path, exc)
+            if error is exc:
+                raise
+            raise error from None
         finally:
             os.close(folder)
 

@@ -29,11 +29,7 @@ def lower_bound(num_choices: int | None) -> float:
 
 # Every metric a suite reads (accuracies, exact match, IFEval's strict accuracies, MC2) is a
 # fraction: a value outside this range is a broken or forged file, never a score.
-VALUE_RANGE = (0.0, 1.0)
-
-
-def in_range(value: float) -> bool:
-    return VALUE_RANGE[0] <= value <= VALUE_RANGE[1]
+LOWEST, HIGHEST = 0.0, 1.0
 
 
 @dataclass(frozen=True)
@@ -52,8 +48,9 @@ class Source:
             if n_shot is not None and not _shots_match(result, task, n_shot):
                 continue
             for metric in self.metrics:
-                if metric in values and in_range(values[metric]):
-                    return values[metric]
+                value = values.get(metric)
+                if value is not None and LOWEST <= value <= HIGHEST:
+                    return value
         return None
 
 
@@ -216,15 +213,15 @@ class Suite:
 
 
 def out_of_range(result: EvalResult, suite: Suite) -> list[str]:
-    """The values the suite would read that lie outside VALUE_RANGE, described for the log:
-    scoring leaves them out and uses the file's other values."""
+    """The values the suite would read that lie outside LOWEST..HIGHEST, described for the
+    log: scoring leaves them out and uses the file's other values."""
+    if result.fractions_only:  # every value in 0..1, which is LOWEST..HIGHEST: none is out
+        return []
     found = []
     for task in suite.task_names.intersection(result.metrics):
-        values = result.metrics[task]
-        for metric in sorted(suite.metrics_read[task].intersection(values)):
-            if not in_range(values[metric]):
-                low, high = VALUE_RANGE
-                found.append(f"{task} {metric} = {values[metric]:g} is outside {low:g}..{high:g}")
+        for metric, value in result.metrics[task].items():
+            if not LOWEST <= value <= HIGHEST and metric in suite.metrics_read[task]:
+                found.append(f"{task} {metric} = {value:g} is outside {LOWEST:g}..{HIGHEST:g}")
     return sorted(found)
 
 
