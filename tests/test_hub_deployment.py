@@ -1,6 +1,6 @@
 """A deployment on the Hub: the app and workers share two dataset repos, as a Space and GPU
 machines do. The Hub is `hub_server`, a stand-in on loopback driven only through the real
-`huggingface_hub` client (the real Hub cannot be reached here; tests/hub_server.py lists the
+`huggingface_hub` client (the real Hub cannot be reached here; tests/hub_server/ lists the
 endpoints it implements, including the commit endpoint's parent-commit precondition).
 """
 

@@ -1,9 +1,9 @@
-"""The loopback Hub of `tests/hub_server.py`, driven only through the real `huggingface_hub`.
+"""The loopback Hub of `tests/hub_server/`, driven only through the real `huggingface_hub`.
 
 The real Hugging Face Hub cannot be reached from here, so `HubServer` stands in for
 huggingface.co on 127.0.0.1: repo create/info, tree listing (Link pagination), paths-info,
 commits listing, refs, whoami, file download (HEAD/GET `/resolve` with ETag and X-Repo-Commit)
-and commits (preupload + NDJSON commit with the `parentCommit` precondition). Its module
+and commits (preupload + NDJSON commit with the `parentCommit` precondition). Its package
 docstring lists every endpoint and error it implements.
 
 These tests prove the stand-in is faithful where a Hub store depends on it, and pin down, as

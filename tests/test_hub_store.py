@@ -1,5 +1,5 @@
 """HubStore through the real `huggingface_hub` client against `hub_server`, a Hub stand-in on
-loopback (the real Hub cannot be reached here; see tests/hub_server.py for the endpoints it
+loopback (the real Hub cannot be reached here; see tests/hub_server/ for the endpoints it
 implements: repo info, tree, resolve, preupload and commit with the parent-commit precondition).
 
 Covers the store contract (read, write, compare-and-swap, create-only, delete, paths), the

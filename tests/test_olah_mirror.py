@@ -1,6 +1,6 @@
 """The Hub read path against `olah`, a real Hub mirror (PyPI) serving a local git repo offline.
 
-The real Hub cannot be reached here. `tests/hub_server.py` stands in for it everywhere; this
+The real Hub cannot be reached here. `tests/hub_server/` stands in for it everywhere; this
 module checks the same client read calls against a second, independent implementation: olah
 0.5.4 in offline mode, serving `<mirrors-path>/datasets/<org>/<name>`, a plain git repository.
 
