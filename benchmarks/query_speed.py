@@ -61,7 +61,8 @@ from leaderboard.query import (
     run_query,
 )
 from leaderboard.suites import get_suite
-from leaderboard.table.build import build_board, requests_frame, results_frame
+from leaderboard.table.build import build_board
+from leaderboard.table.frames import requests_frame, results_frame
 from leaderboard.table.entries import request_entry, result_entries
 
 SUITE = get_suite("v2")

@@ -22,7 +22,12 @@ from leaderboard.domain.requests import OWN_KEYS, STANDARD_KEYS
 from leaderboard.errors import ParseError
 from leaderboard.stores import LocalStore
 from leaderboard.table import TableLoader
-from leaderboard.table.entries import Skipped, parse_request_file, parse_result_file
+from leaderboard.table.entries import (
+    RequestEntry,
+    Skipped,
+    parse_request_file,
+    parse_result_file,
+)
 from test_results_parsing import LMEVAL_04
 
 HOSTILE = [
@@ -148,7 +153,7 @@ def test_any_value_in_any_results_field_gives_entries_or_a_skip(shape, path, val
     if isinstance(outcome, Skipped):
         assert outcome.reason and len(outcome.reason) < 600
     else:
-        assert outcome and all(entry["model"] for entry in outcome)
+        assert outcome and all(entry.result.model for entry in outcome)
 
 
 @pytest.mark.parametrize("shape", list(RESULTS_DOCS))
@@ -218,7 +223,7 @@ json_values = st.recursive(
 @given(field=st.sampled_from(REQUEST_FIELDS), value=json_values)
 def test_random_json_in_a_request_field_never_raises_past_the_parser(field, value):
     outcome = parse_request_file("o/m.json", "v", encoded({**eval_request("o/m"), field: value}))
-    assert isinstance(outcome, dict | Skipped)
+    assert isinstance(outcome, RequestEntry | Skipped)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

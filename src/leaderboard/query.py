@@ -22,6 +22,8 @@ from leaderboard.suites import Suite
 from leaderboard.table.build import round_half_up
 from leaderboard.table.columns import Kind, board_columns, default_visible_keys
 from leaderboard.table.entries import model_link
+from leaderboard.table.fields import HIDE_FIELDS
+from leaderboard.table.fields import SEARCH_FIELDS as FIELD_SEARCHES
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,12 @@ SIZE_BUCKETS = (
     SizeBucket("midrange", "Mid-range (7-65B)", 7, 65),
     SizeBucket("gpurich", "GPU-rich (>65B)", 65, None),
 )
+# From the field table: `@license:mit` searches the field whose `search` is "license"; a hide
+# toggle hides the rows whose field holds its `when` value.
+SEARCH_FIELDS = {name: (field.key, field.exact) for name, field in FIELD_SEARCHES.items()}
 HIDE_OPTIONS = {
-    "merged": "Merged models",
-    "moe": "Mixtures of experts",
-    "flagged": "Flagged models",
-    "unavailable": "Models no longer on the Hub",
-}
-# `@field:value` in the search box -> board column; `exact` fields match the whole value.
-SEARCH_FIELDS = {
-    "license": ("license", False),
-    "type": ("model_type", False),
-    "precision": ("precision", True),
-    "architecture": ("architecture", False),
+    name: field.hide.label
+    for name, field in sorted(HIDE_FIELDS.items(), key=lambda item: not item[1].hide.when)
 }
 MODEL_TYPE_CHOICES = tuple(ModelType)
 PRECISION_CHOICES = (*Precision.submittable(), Precision.FLOAT32, Precision.UNKNOWN)
@@ -317,10 +313,9 @@ def filter_mask(board: pd.DataFrame, query: Query) -> np.ndarray:
     if sizes is not None:
         mask &= sizes
     for option in query.hide:
-        if option == "unavailable":
-            mask &= board["available"].to_numpy(dtype=bool)
-        elif option in HIDE_OPTIONS:
-            mask &= ~board[option].to_numpy(dtype=bool)
+        field = HIDE_FIELDS.get(option)
+        if field is not None:
+            mask &= board[field.key].to_numpy(dtype=bool) != field.hide.when
     return mask
 
 

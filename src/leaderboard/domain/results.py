@@ -59,9 +59,15 @@ class EvalResult:
     # Every metric value lies in 0..1, as accuracies do (most files): found while reading,
     # so that scoring need not look for values out of their range a second time.
     fractions_only: bool = True
+    # task -> metric -> its standard error, as the harness wrote it (`acc_stderr,none` is
+    # `acc`'s); only finite values in 0..1 are kept, anything else ("N/A") reads as unknown.
+    stderrs: Metrics = field(default_factory=dict)
 
     def metric(self, task: str, name: str) -> float | None:
         return self.metrics.get(task, {}).get(name)
+
+    def stderr(self, task: str, name: str) -> float | None:
+        return self.stderrs.get(task, {}).get(name)
 
 
 def parse_results(data: object, *, path: str = "") -> EvalResult:
@@ -77,11 +83,14 @@ def parse_results(data: object, *, path: str = "") -> EvalResult:
         raise ParseError(f"no `results` object{where}; this is not a results file")
     config = read_object(data, "config_general") or read_object(data, "config") or {}
     shape = _detect_format(data, raw_results)
-    metrics, n_shot, fractions_only = _read_metrics(raw_results, shape)
+    metrics, stderrs, n_shot, fractions_only = _read_metrics(raw_results, shape)
     if shape is ResultFormat.LM_EVAL_04 and isinstance(data.get("groups"), dict):
-        group_metrics, _, group_fractions = _read_metrics(data["groups"], shape)
+        group_metrics, group_stderrs, _, group_fractions = _read_metrics(data["groups"], shape)
         for task, values in group_metrics.items():
-            metrics.setdefault(task, values)
+            if task not in metrics:
+                metrics[task] = values
+                if task in group_stderrs:
+                    stderrs[task] = group_stderrs[task]
         fractions_only = fractions_only and group_fractions
     if not metrics:
         raise ParseError(f"`results` holds no numeric metric{where}")
@@ -110,6 +119,7 @@ def parse_results(data: object, *, path: str = "") -> EvalResult:
         n_samples=MappingProxyType(_read_n_samples(data)),
         groups=_groups(data),
         fractions_only=fractions_only,
+        stderrs=MappingProxyType(stderrs),
     )
 
 
@@ -129,9 +139,11 @@ def _detect_format(data: dict, raw_results: dict) -> ResultFormat:
 
 def _read_metrics(
     raw_results: dict, shape: ResultFormat
-) -> tuple[dict[str, dict[str, float]], dict[str, int], bool]:
-    """(task -> metric -> value, task -> shots, whether every value lies in 0..1)."""
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], dict[str, int], bool]:
+    """(task -> metric -> value, task -> metric -> stderr, task -> shots, whether every value
+    lies in 0..1)."""
     metrics: dict[str, dict[str, float]] = {}
+    stderrs: dict[str, dict[str, float]] = {}
     n_shot: dict[str, int] = {}
     fractions = True
     for raw_task, values in raw_results.items():
@@ -145,20 +157,40 @@ def _read_metrics(
             if shots is not None:
                 n_shot[task] = shots
         clean: dict[str, float] = {}
+        errors: dict[str, float] = {}
         for raw_name, value in values.items():
             # The hot loop of a cold table build: plain type checks, no helper calls.
             kind = type(value)
             if kind is not float and kind is not int:
                 continue
             name = raw_name if type(raw_name) is str else str(raw_name)
-            if "stderr" in name or (kind is float and not isfinite(value)):
+            if kind is float and not isfinite(value):
+                continue
+            if "stderr" in name:
+                if 0.0 <= value <= 1.0:
+                    metric = _stderr_of(name)
+                    if metric:
+                        errors[metric] = float(value)
                 continue
             clean[name[:-5] if name.endswith(",none") else name] = float(value)
             if fractions and not 0.0 <= value <= 1.0:
                 fractions = False
         if clean:
             metrics[task] = clean
-    return metrics, n_shot, fractions
+            if errors:
+                stderrs[task] = errors
+    return metrics, stderrs, n_shot, fractions
+
+
+def _stderr_of(name: str) -> str:
+    """The metric a stderr key is of, spelled as metrics are: `acc_stderr,none` and
+    `acc_stderr` -> `acc`, `exact_match_stderr,strict-match` -> `exact_match,strict-match`;
+    "" for a key that names no metric."""
+    base, _, filter_name = name.partition(",")
+    if not base.endswith("_stderr") or len(base) == len("_stderr"):
+        return ""
+    metric = base[: -len("_stderr")]
+    return metric if filter_name in ("", "none") else f"{metric},{filter_name}"
 
 
 MAX_SHOTS = 10_000

@@ -33,6 +33,14 @@ LOWEST, HIGHEST = 0.0, 1.0
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A raw value as a file holds it, with the standard error the file gives for it."""
+
+    value: float
+    stderr: float | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     """One way a raw value may be spelled: the first task and metric present (and in range)
     win."""
@@ -40,7 +48,7 @@ class Source:
     tasks: tuple[str, ...]
     metrics: tuple[str, ...]
 
-    def read(self, result: EvalResult, n_shot: int | None) -> float | None:
+    def read(self, result: EvalResult, n_shot: int | None) -> Reading | None:
         for task in self.tasks:
             values = result.metrics.get(task)
             if values is None:
@@ -50,7 +58,7 @@ class Source:
             for metric in self.metrics:
                 value = values.get(metric)
                 if value is not None and LOWEST <= value <= HIGHEST:
-                    return value
+                    return Reading(value, result.stderr(task, metric))
         return None
 
 
@@ -66,11 +74,11 @@ class Part:
     sources: tuple[Source, ...]
     num_choices: int | None = None
 
-    def read(self, result: EvalResult, n_shot: int | None) -> float | None:
+    def read(self, result: EvalResult, n_shot: int | None) -> Reading | None:
         for source in self.sources:
-            value = source.read(result, n_shot)
-            if value is not None:
-                return value
+            reading = source.read(result, n_shot)
+            if reading is not None:
+                return reading
         return None
 
 
@@ -82,7 +90,7 @@ class Scoring(StrEnum):
 
 @dataclass(frozen=True)
 class Benchmark:
-    key: str  # stable column key
+    key: str  # column key, unique within its suite
     label: str  # what the table shows
     description: str
     n_shot: int | None
@@ -110,37 +118,48 @@ class Benchmark:
 class BenchmarkScore:
     raw: float  # 0-1, as the harness reports it
     normalized: float  # 0-100, what the leaderboard shows and averages
+    # Standard error of `raw` (0-1) from the file's own stderr values (parts combined as
+    # independent); None when the file gives none for a value used.
+    stderr: float | None = None
 
 
 def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore | None:
-    values = [part.read(result, benchmark.n_shot) for part in benchmark.parts]
-    complete = all(value is not None for value in values)
+    readings = [part.read(result, benchmark.n_shot) for part in benchmark.parts]
+    complete = all(reading is not None for reading in readings)
     aggregate = _aggregate(result, benchmark)
     if benchmark.scoring is Scoring.SINGLE:
         part = benchmark.parts[0]
-        raw = values[0] if values[0] is not None else aggregate
-        if raw is None:
+        reading = readings[0] if readings[0] is not None else aggregate
+        if reading is None:
             return None
-        return BenchmarkScore(raw, normalize(raw, lower_bound(part.num_choices)))
+        raw = reading.value
+        return BenchmarkScore(raw, normalize(raw, lower_bound(part.num_choices)), reading.stderr)
     if benchmark.scoring is Scoring.MEAN:
         if complete:
-            raw = sum(values) / len(values)  # type: ignore[arg-type]
+            raw = sum(r.value for r in readings) / len(readings)  # type: ignore[union-attr]
+            stderr = _combined_stderr(readings, [1] * len(readings))
         elif aggregate is not None:
-            raw = aggregate
+            raw, stderr = aggregate.value, aggregate.stderr
         else:
             return None
-        return BenchmarkScore(raw, normalize(raw, 0.0))
+        return BenchmarkScore(raw, normalize(raw, 0.0), stderr)
     if not complete:
         return None
     normalized = [
-        normalize(value, lower_bound(part.num_choices))  # type: ignore[arg-type]
-        for part, value in zip(benchmark.parts, values, strict=True)
+        normalize(reading.value, lower_bound(part.num_choices))  # type: ignore[union-attr]
+        for part, reading in zip(benchmark.parts, readings, strict=True)
     ]
-    raw = aggregate if aggregate is not None else _weighted_mean(result, benchmark, values)
-    return BenchmarkScore(raw, sum(normalized) / len(normalized))
+    if aggregate is not None:
+        raw, stderr = aggregate.value, aggregate.stderr
+    else:
+        weights = _weights(result, benchmark)
+        values = [r.value for r in readings]  # type: ignore[union-attr]
+        raw = sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
+        stderr = _combined_stderr(readings, weights)
+    return BenchmarkScore(raw, sum(normalized) / len(normalized), stderr)
 
 
-def _aggregate(result: EvalResult, benchmark: Benchmark) -> float | None:
+def _aggregate(result: EvalResult, benchmark: Benchmark) -> Reading | None:
     """The file's own aggregate, unless it or the parts it sums ran with other shots."""
     if benchmark.aggregate is None:
         return None
@@ -152,12 +171,19 @@ def _aggregate(result: EvalResult, benchmark: Benchmark) -> float | None:
     return benchmark.aggregate.read(result, benchmark.n_shot)
 
 
-def _weighted_mean(result: EvalResult, benchmark: Benchmark, values: list) -> float:
-    """The group value lm-eval would report: parts weighted by their sample counts."""
+def _weights(result: EvalResult, benchmark: Benchmark) -> list[int]:
+    """The weights lm-eval gives a group's parts: their sample counts, else equal."""
     weights = [result.n_samples.get(task, 0) for task in benchmark.tasks]
-    if all(weights):
-        return sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
-    return sum(values) / len(values)
+    return weights if all(weights) else [1] * len(weights)
+
+
+def _combined_stderr(readings: list, weights: list[int]) -> float | None:
+    """The stderr of a weighted mean of independent values; None if any part has none."""
+    if any(reading.stderr is None for reading in readings):
+        return None
+    total = sum(weights)
+    variance = sum((w * r.stderr) ** 2 for w, r in zip(weights, readings, strict=True))
+    return variance**0.5 / total
 
 
 @dataclass(frozen=True)

@@ -1,113 +1,27 @@
 """From entries to boards: pure, vectorised, no I/O.
 
-Three frames carry everything (`entries.py` turns each file into its entries):
-- *result entries*: one row per (results file, suite it covers), with that file's benchmark
-  scores (normalized in `<key>`, raw in `<key>_raw`);
-- *request entries*: one row per request file;
-- a *board*: one row per evaluated (model, precision) of one suite, the table people see.
-
-Building a board from entries is a few grouped pandas operations, so a refresh that changes
-one file rebuilds the board in milliseconds without re-reading any other file.
+A *board* is one row per evaluated (model, precision) of one suite, the table people see,
+built from the two entry frames of `frames.py`: the suite's score columns of its results
+entries (the newest value per benchmark wins), joined with the row's request. Building a
+board is a few grouped pandas operations, so a refresh that changes one file rebuilds the
+board in milliseconds without re-reading any other file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
-from leaderboard.domain import ModelType, Status
-from leaderboard.suites import SUITES, Suite
+from leaderboard.domain import Status
+from leaderboard.suites import Suite
 from leaderboard.table.columns import board_columns, raw_key
+from leaderboard.table.fields import FROM_REQUEST, FROM_RESULT
+from leaderboard.table.frames import RAW, score_column
 
 KEYS = ["model", "precision"]
-
-ALL_BENCHMARK_KEYS = tuple(b.key for suite in SUITES.values() for b in suite.benchmarks)
-RESULT_COLUMNS = (
-    "path",
-    "version",
-    "suite",
-    "model",
-    "precision",
-    "model_sha",
-    "evaluated_at",
-    "evaluation_seconds",
-    "harness",
-    *ALL_BENCHMARK_KEYS,
-    *(raw_key(key) for key in ALL_BENCHMARK_KEYS),
-)
-REQUEST_COLUMNS = (
-    "path",
-    "version",
-    "model",
-    "precision",
-    "weight_type",
-    "status",
-    "revision",
-    "submitted_at",
-    "submitted",
-    "model_type",
-    "type_symbol",
-    "likes",
-    "params_b",
-    "license",
-    "architecture",
-    "chat_template",
-    "merged",
-    "moe",
-    "flagged",
-    "available",
-    "base_model",
-    "sender",
-    "reason",
-    "progress",
-    "log_tail",
-    "log_path",
-)
-# What a board takes from the request that matches its row.
-_FROM_REQUEST = (
-    "weight_type",
-    "submitted",
-    "model_type",
-    "type_symbol",
-    "likes",
-    "params_b",
-    "license",
-    "architecture",
-    "chat_template",
-    "merged",
-    "moe",
-    "flagged",
-    "available",
-    "base_model",
-)
-_UNKNOWN_TYPE = ModelType.UNKNOWN
-
-
-def results_frame(entries: Iterable[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(list(entries), columns=list(RESULT_COLUMNS))
-    return _typed_results(frame)
-
-
-def _typed_results(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["evaluated_at"] = pd.to_datetime(frame["evaluated_at"], utc=True)
-    numeric = ["evaluation_seconds", *ALL_BENCHMARK_KEYS, *(raw_key(k) for k in ALL_BENCHMARK_KEYS)]
-    frame[numeric] = frame[numeric].astype("float64")
-    for name in ("path", "version", "suite", "model", "precision", "harness"):
-        frame[name] = frame[name].astype("str")
-    frame["model_sha"] = frame["model_sha"].fillna("").astype("str")
-    return frame
-
-
-def requests_frame(entries: Iterable[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(list(entries), columns=list(REQUEST_COLUMNS))
-    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
-    frame["params_b"] = frame["params_b"].astype("float64")
-    frame["likes"] = frame["likes"].astype("int64")
-    for name in ("chat_template", "merged", "moe", "available"):
-        frame[name] = frame[name].astype("bool")
-    return frame
+_FROM_REQUEST = [f.key for f in FROM_REQUEST]
+_FROM_RESULT = [f.key for f in FROM_RESULT]
+_RESULT_KEEP = ["path", *KEYS, "evaluated_at", "evaluation_seconds", *_FROM_RESULT]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,12 +85,16 @@ def board_rows(
 ) -> pd.DataFrame:
     """One row per (model, precision) of the suite's entries, every column but the rank."""
     bench = [b.key for b in suite.benchmarks]
+    # The suite's own score columns, under the board's plain keys (`gsm8k`, `gsm8k_raw`).
+    renames = {score_column(suite.name, key): key for key in bench}
+    renames |= {score_column(suite.name, key, RAW): raw_key(key) for key in bench}
+    mine = results.loc[results["suite"] == suite.name, [*_RESULT_KEEP, *renames]]
+    mine = mine.rename(columns=renames)
     raws = [raw_key(key) for key in bench]
-    mine = results[results["suite"] == suite.name]
     mine = mine.sort_values(["evaluated_at", "path"], na_position="first", kind="stable")
     grouped = mine.groupby(KEYS, sort=False)
     # "Newest value wins per benchmark": last() takes each column's last non-missing value.
-    board = grouped[[*bench, *raws, "model_sha", "harness"]].last()
+    board = grouped[[*bench, *raws, *_FROM_RESULT]].last()
     board["evaluated_at"] = grouped["evaluated_at"].max()
     board["evaluation_seconds"] = _contributing_seconds(mine, bench)
     board = board.reset_index()
@@ -245,7 +163,7 @@ def _join_requests(board: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
     ordered = requests.assign(_finished=requests["status"] == Status.FINISHED.value).sort_values(
         ["_finished", "submitted_at", "path"], na_position="first", kind="stable"
     )
-    columns = list(_FROM_REQUEST)
+    columns = _FROM_REQUEST
     exact = ordered.drop_duplicates(KEYS, keep="last").set_index(KEYS)[columns]
     by_model = ordered.drop_duplicates(["model"], keep="last").set_index("model")[columns]
     joined = board.join(exact, on=KEYS)
@@ -257,26 +175,11 @@ def _join_requests(board: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fill_without_request(board: pd.DataFrame) -> pd.DataFrame:
-    defaults = {
-        "weight_type": "Original",
-        "submitted": "",
-        "model_type": _UNKNOWN_TYPE.value,
-        "type_symbol": _UNKNOWN_TYPE.symbol,
-        "likes": 0,
-        "license": "",
-        "architecture": "Unknown",
-        "chat_template": False,
-        "merged": False,
-        "flagged": "",
-        "available": True,
-        "base_model": "",
-    }
-    for name, value in defaults.items():
-        board[name] = board[name].fillna(value)
+    """Each request field's default where a row has no request; `moe` then from the name."""
+    for field in FROM_REQUEST:
+        if field.default is not None:
+            board[field.key] = board[field.key].fillna(field.default)
     board["moe"] = board["moe"].fillna(board["model"].str.lower().str.contains("moe", regex=False))
-    for name in ("chat_template", "merged", "available", "moe"):
-        board[name] = board[name].astype("bool")
-    board["flagged"] = board["flagged"].astype("str").str.len() > 0
-    board["likes"] = board["likes"].astype("int64")
-    board["params_b"] = board["params_b"].astype("float64")
+    for field in FROM_REQUEST:
+        board[field.key] = board[field.key].astype(str(field.dtype))
     return board

@@ -2,10 +2,10 @@
 line, and free of pandas, so worker processes that parse a large store in parallel start
 quickly.
 
-A results file gives one entry per suite it covers (its benchmark scores, normalized in
-`<key>` and raw in `<key>_raw`); a request file gives one entry. A file that cannot be used
-gives a `Skipped` with the reason, which the loader logs and keeps; values a results file
-holds out of their range are left out of its scores, with a log line here.
+A results file gives one `ResultEntry` per suite it covers (the parsed file and its scores
+on that suite's benchmarks); a request file gives one `RequestEntry`. A file that cannot be
+used gives a `Skipped` with the reason, which the loader logs and keeps; values a results
+file holds out of their range are left out of its scores, with a log line here.
 """
 
 from __future__ import annotations
@@ -17,16 +17,14 @@ from dataclasses import dataclass
 import orjson
 
 from leaderboard.domain import EvalRequest, EvalResult, parse_results
-from leaderboard.domain.names import format_timestamp, is_repo_id
+from leaderboard.domain.names import is_repo_id
 from leaderboard.errors import ParseError
-from leaderboard.suites import SUITES, out_of_range, score_result
-from leaderboard.table.columns import raw_key
+from leaderboard.suites import SUITES, BenchmarkScore, out_of_range, score_result
 
 log = logging.getLogger(__name__)
 
 HUB_URL = "https://huggingface.co/"
 RESULTS, QUEUE = "results", "queue"  # the store a skipped file is in
-LOG_TAIL_LINES = 6  # of a failed evaluation's log, in the queue view
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +36,24 @@ class Skipped:
     version: str
     reason: str
     store: str  # RESULTS or QUEUE
+
+
+@dataclass(frozen=True, slots=True)
+class ResultEntry:
+    """One results file as one suite scores it."""
+
+    path: str
+    version: str
+    suite: str
+    result: EvalResult
+    scores: dict[str, BenchmarkScore]  # benchmark key -> score, for the benchmarks it covers
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEntry:
+    path: str
+    version: str
+    request: EvalRequest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,34 +89,19 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
-def result_entries(result: EvalResult, path: str, version: str) -> list[dict]:
+def result_entries(result: EvalResult, path: str, version: str) -> list[ResultEntry]:
     """One entry per suite the file covers; none when it covers no suite's benchmark.
 
     Values out of their metric's range are left out of the scores."""
     entries = []
     for suite in SUITES.values():
         scores = score_result(result, suite)
-        if not scores:
-            continue
-        entry: dict = {
-            "path": path,
-            "version": version,
-            "suite": suite.name,
-            "model": result.model,
-            "precision": result.precision.value,
-            "model_sha": result.model_sha,
-            "evaluated_at": result.evaluated_at,
-            "evaluation_seconds": result.evaluation_seconds,
-            "harness": result.harness_version,
-        }
-        for key, score in scores.items():
-            entry[key] = score.normalized
-            entry[raw_key(key)] = score.raw
-        entries.append(entry)
+        if scores:
+            entries.append(ResultEntry(path, version, suite.name, result, scores))
     return entries
 
 
-def parse_result_file(path: str, version: str, data: bytes) -> list[dict] | Skipped:
+def parse_result_file(path: str, version: str, data: bytes) -> list[ResultEntry] | Skipped:
     try:
         result = parse_results(decode_json(data, path), path=path)
     except ParseError as exc:
@@ -117,38 +118,11 @@ def parse_result_file(path: str, version: str, data: bytes) -> list[dict] | Skip
     return entries
 
 
-def request_entry(request: EvalRequest, path: str, version: str) -> dict:
-    return {
-        "path": path,
-        "version": version,
-        "model": request.model,
-        "precision": request.precision.value,
-        "weight_type": request.weight_type.value,
-        "status": request.status.value,
-        "revision": request.revision,
-        "submitted_at": request.submitted_time,
-        "submitted": format_timestamp(request.submitted_time),
-        "model_type": request.model_type.value,
-        "type_symbol": request.model_type.symbol,
-        "likes": request.likes,
-        "params_b": request.params,
-        "license": request.license,
-        "architecture": request.architectures or "Unknown",
-        "chat_template": request.use_chat_template,
-        "merged": request.is_merged,
-        "moe": request.is_moe,
-        "flagged": request.flagged,
-        "available": request.still_on_hub,
-        "base_model": request.base_model,
-        "sender": request.sender,
-        "reason": request.failure_reason,
-        "progress": request.progress.describe() if request.progress else "",
-        "log_tail": "\n".join(request.log_tail.splitlines()[-LOG_TAIL_LINES:]),
-        "log_path": request.log_path,
-    }
+def request_entry(request: EvalRequest, path: str, version: str) -> RequestEntry:
+    return RequestEntry(path, version, request)
 
 
-def parse_request_file(path: str, version: str, data: bytes) -> dict | Skipped:
+def parse_request_file(path: str, version: str, data: bytes) -> RequestEntry | Skipped:
     try:
         request = EvalRequest.from_json(decode_json(data, path))
     except ParseError as exc:

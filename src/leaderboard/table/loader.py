@@ -1,85 +1,32 @@
 """Stores -> boards, with a parquet cache and incremental refresh. The table layer's I/O edge.
 
-A cold load reads every file once. The parsed entries are cached as parquet beside each
-file's version, so the next start reads no JSON at all when nothing changed, and a refresh
-re-reads only the files whose version moved. The Hub is never called here.
+A cold load reads every file once (`parsing.py`). The parsed entries are cached as parquet
+beside each file's version (`cache.py`), so the next start reads no JSON at all when nothing
+changed, and a refresh re-reads only the files whose version moved. The Hub is never called
+here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import hashlib
 import logging
-import multiprocessing
-import os
-import sys
 import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
-import orjson
 import pandas as pd
-import pyarrow
 
 from leaderboard.config import Settings
-from leaderboard.domain.fields import preview
 from leaderboard.errors import StoreError
 from leaderboard.stores import Store, StoredFile
-from leaderboard.suites import SUITES, get_suite
-from leaderboard.table.build import (
-    build_board,
-    requests_frame,
-    results_frame,
-    suites_with_rows,
-    update_board,
-)
-from leaderboard.table.entries import (
-    QUEUE,
-    RESULTS,
-    Skipped,
-    parse_request_file,
-    parse_result_file,
-)
+from leaderboard.suites import SUITES
+from leaderboard.table.build import build_board, suites_with_rows, update_board
+from leaderboard.table.cache import CachedEntries, EntryCache, cache_folder, fingerprint
+from leaderboard.table.entries import Skipped
+from leaderboard.table.frames import REQUEST_COLUMNS, requests_frame, result_columns, results_frame
+from leaderboard.table.parsing import RELEASE_AFTER, read_and_parse, release_memory
+from leaderboard.table.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
-CACHE_SCHEMA = 4  # bump when entries change shape; an old cache is then ignored
-_INCREMENTAL_MAX = 500  # more changed models than this: rebuilding whole boards is cheaper
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything the UI and the CLI read, as one immutable value swapped on refresh."""
-
-    results: pd.DataFrame
-    requests: pd.DataFrame
-    skipped: tuple[Skipped, ...]
-    boards: dict[str, pd.DataFrame]
-    board_order: tuple[str, ...]  # suites with rows: the configured one first, then by size
-    generation: int = 0  # grows with every change, so a page can tell it shows old data
-    loaded_at: float = field(default_factory=time.time)
-
-    def board(self, suite: str | None = None) -> pd.DataFrame:
-        name = suite or (self.board_order[0] if self.board_order else None)
-        if name in self.boards:
-            return self.boards[name]
-        get_suite(name or "")  # unknown name -> UnknownNameError listing the suites
-        return _empty_board(name or "")
-
-    @property
-    def default_suite(self) -> str | None:
-        return self.board_order[0] if self.board_order else None
-
-
-def _empty_board(suite: str) -> pd.DataFrame:
-    empty_results = results_frame([])
-    return build_board(
-        empty_results, requests_frame([]), get_suite(suite), co2_power_kw=0, co2_grid_g_per_kwh=0
-    )
+INCREMENTAL_MAX = 500  # more changed models than this: rebuilding whole boards is cheaper
 
 
 class TableLoader:
@@ -89,8 +36,10 @@ class TableLoader:
         self.results_store = results
         self.queue_store = queue
         self.settings = settings
-        self.cache_dir = (
-            Path(settings.cache_dir) / _cache_key(results.location, queue.location)
+        self.cache = (
+            EntryCache(
+                cache_folder(settings, results.location, queue.location), fingerprint(settings)
+            )
             if use_cache
             else None
         )
@@ -202,7 +151,7 @@ class TableLoader:
         boards = {}
         for name in order:
             board = previous.get(name)
-            if board is None or changed_models is None or len(changed_models) > _INCREMENTAL_MAX:
+            if board is None or changed_models is None or len(changed_models) > INCREMENTAL_MAX:
                 boards[name] = build_board(self._results, self._requests, SUITES[name], **co2)
             elif changed_models:
                 boards[name] = update_board(
@@ -223,182 +172,18 @@ class TableLoader:
     # -- cache -------------------------------------------------------------------------------
 
     def _read_cache(self) -> None:
-        if self.cache_dir is None:
+        if self.cache is None:
             return
-        meta_path = self.cache_dir / "meta.json"
-        try:
-            meta = orjson.loads(meta_path.read_bytes())
-            if meta.get("schema") != CACHE_SCHEMA:
-                return
-            results = pd.read_parquet(self.cache_dir / "results.parquet")
-            requests = pd.read_parquet(self.cache_dir / "requests.parquet")
-            skipped = {item["path"]: Skipped(**item) for item in meta.get("skipped", [])}
-        except FileNotFoundError:
-            return
-        except Exception as exc:
-            log.warning("Ignoring the table cache in %s: %s", self.cache_dir, exc)
-            return
-        if list(results.columns) != list(self._results.columns) or list(requests.columns) != list(
-            self._requests.columns
-        ):
-            return
-        self._results = results
-        self._requests = requests
-        self._skipped = skipped
+        cached = self.cache.read(result_columns(), list(REQUEST_COLUMNS))
+        if cached is not None:
+            self._results, self._requests = cached.results, cached.requests
+            self._skipped = {s.path: s for s in cached.skipped}
 
     def _write_cache(self) -> None:
-        if self.cache_dir is None:
-            return
-        try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            for name, frame in (("results", self._results), ("requests", self._requests)):
-                temp = self.cache_dir / f".{name}.parquet.tmp"
-                frame.to_parquet(temp, index=False)
-                temp.replace(self.cache_dir / f"{name}.parquet")
-            meta = {
-                "schema": CACHE_SCHEMA,
-                "results_store": self.results_store.location,
-                "queue_store": self.queue_store.location,
-                "skipped": [asdict(s) for s in self._skipped.values()],
-            }
-            temp = self.cache_dir / ".meta.json.tmp"
-            temp.write_bytes(orjson.dumps(meta))
-            temp.replace(self.cache_dir / "meta.json")
-        except OSError as exc:
-            log.warning("Could not write the table cache in %s: %s", self.cache_dir, exc)
-
-
-Parse = Callable[[str, str, bytes], object]
-RELEASE_AFTER = 1_000  # files read; a build this large leaves freed buffers worth returning
-
-
-def release_memory() -> None:
-    """Give memory freed by a large build back to the system. pyarrow's pool (mimalloc) and
-    glibc's malloc keep freed pages for reuse; a long-lived app that built a large table
-    once would otherwise hold them for good (about 80 MB at 50,000 models)."""
-    pyarrow.default_memory_pool().release_unused()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """The entries of a batch of files, as the frames the loader keeps."""
-
-    results: pd.DataFrame
-    requests: pd.DataFrame
-    skipped: list[Skipped]
-
-
-def read_and_parse(
-    results_store: Store,
-    result_files: list[StoredFile],
-    queue_store: Store,
-    request_files: list[StoredFile],
-) -> Parsed:
-    """Read every listed file and parse it into entry frames.
-
-    Parsing and scoring are CPU-bound Python, which threads only slow down (the GIL). A large
-    batch (a cold build) is read and parsed by forked worker processes, one per core, each
-    handing back frames, not entries: the caller never holds a Python dict per file, whose
-    freed memory a long-lived app could not give back. A small batch (a refresh) is parsed
-    here, where it costs less than starting workers. Forking is only safe in a process with
-    one thread, so a process that runs others (the app, once it serves) parses in-process;
-    forked workers need no imports and never re-run the caller's script, as spawned ones would.
-    """
-    total = len(result_files) + len(request_files)
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if total < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
-        return _parse_chunk(results_store, result_files, queue_store, request_files)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_inherit_stores,  # forked: the stores are inherited, never pickled per task
-        initargs=(results_store, queue_store),
-    ) as pool:
-        chunks = [
-            pool.submit(_parse_inherited, result_files[i : i + CHUNK], [])
-            for i in range(0, len(result_files), CHUNK)
-        ] + [
-            pool.submit(_parse_inherited, [], request_files[i : i + CHUNK])
-            for i in range(0, len(request_files), CHUNK)
-        ]
-        parts = [chunk.result() for chunk in chunks]
-    return Parsed(
-        results=_concat([p.results for p in parts], results_frame([])),
-        requests=_concat([p.requests for p in parts], requests_frame([])),
-        skipped=[s for p in parts for s in p.skipped],
-    )
-
-
-PARALLEL_FROM = 2_000  # files; fewer are parsed in-process
-MAX_WORKERS = 4
-CHUNK = 250
-
-
-def _parse_one(store: Store, stored: StoredFile, parse: Parse, kind: str):
-    try:
-        data = store.read(stored.path)
-    except StoreError as exc:
-        return Skipped(stored.path, stored.version, f"could not be read: {exc}", kind)
-    try:
-        return parse(stored.path, stored.version, data)
-    except Exception as exc:  # a parser bug: this file is left out, never the whole table
-        reason = f"could not be parsed ({type(exc).__name__}: {preview(str(exc), 200)})"
-        return Skipped(stored.path, stored.version, reason, kind)
-
-
-_inherited_stores: tuple[Store, Store] | None = None  # set only in a forked parse worker
-
-
-def _inherit_stores(results_store: Store, queue_store: Store) -> None:
-    """In a forked parse worker, once: keep the caller's stores. Passing them with every
-    chunk would pickle them each time, and a HubStore re-reads its mirror's state when it is
-    unpickled (seconds for 100,000 files)."""
-    global _inherited_stores
-    _inherited_stores = (results_store, queue_store)
-
-
-def _parse_inherited(result_files: list[StoredFile], request_files: list[StoredFile]) -> Parsed:
-    assert _inherited_stores is not None, "only called in a worker set up by _inherit_stores"
-    results_store, queue_store = _inherited_stores
-    return _parse_chunk(results_store, result_files, queue_store, request_files)
-
-
-def _parse_chunk(
-    results_store: Store,
-    result_files: list[StoredFile],
-    queue_store: Store,
-    request_files: list[StoredFile],
-) -> Parsed:
-    skipped: list[Skipped] = []
-    results = _entries(results_store, result_files, parse_result_file, RESULTS, skipped)
-    requests = _entries(queue_store, request_files, parse_request_file, QUEUE, skipped)
-    return Parsed(results_frame(results), requests_frame(requests), skipped)
-
-
-def _entries(
-    store: Store, files: list[StoredFile], parse: Parse, kind: str, skipped: list
-) -> list[dict]:
-    """The entries of these files (a results file has one per suite, a request file one);
-    files that cannot be read or parsed are added to `skipped`."""
-    entries: list[dict] = []
-    for stored in files:
-        outcome = _parse_one(store, stored, parse, kind)
-        if isinstance(outcome, Skipped):
-            skipped.append(outcome)
-        elif isinstance(outcome, list):
-            entries.extend(outcome)
-        else:
-            entries.append(outcome)
-    return entries
-
-
-def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else empty
+        if self.cache is not None:
+            entries = CachedEntries(self._results, self._requests, tuple(self._skipped.values()))
+            stores = (self.results_store.location, self.queue_store.location)
+            self.cache.write(entries, stores=stores)
 
 
 def _replace_rows(frame: pd.DataFrame, stale: set[str], new: pd.DataFrame) -> pd.DataFrame:
@@ -408,8 +193,3 @@ def _replace_rows(frame: pd.DataFrame, stale: set[str], new: pd.DataFrame) -> pd
     if kept.empty:
         return new.reset_index(drop=True)
     return pd.concat([kept, new], ignore_index=True)
-
-
-def _cache_key(results_location: str, queue_location: str) -> str:
-    digest = hashlib.sha256(f"{results_location}\n{queue_location}".encode()).hexdigest()
-    return digest[:16]
