@@ -517,8 +517,12 @@ def test_a_good_submission_writes_one_pinned_request(queue, finder, models):
         "follow it in the Queue tab."
     )
     after = snapshot(queue)
-    assert set(after) - set(before) == {outcome.path}
+    # The request, and the namespace's rate-limit ledger that reserved its slot on the way.
+    assert set(after) - set(before) == {outcome.path, "tiny-org/rate-limit.ledger"}
     assert all(after[path] == data for path, data in before.items())
+    (reservation,) = json.loads(after["tiny-org/rate-limit.ledger"])["reservations"]
+    assert reservation["request"] == outcome.path
+    assert reservation["time"] == "2026-11-20T12:00:00Z"
     written = json.loads(after[outcome.path])
     assert written == {
         "model": "tiny-org/good",

@@ -1,16 +1,19 @@
 """The one submission pipeline behind the Submit tab, the `/submit` endpoint and the CLI.
 
-form -> rules (in the documented order, first refusal wins) -> a request file written with a
-create-only (or compare-and-swap) write. A refused submission writes nothing. Two identical
-submissions racing each other both pass the rules, but only one write can create the file;
-the other is answered as a duplicate.
+form -> rules (in the documented order, first refusal wins) -> a slot reserved in the
+namespace's rate-limit ledger (`ledger.py`) -> a request file written with a create-only (or
+compare-and-swap) write. A refused submission writes nothing. Two identical submissions
+racing each other both pass the rules, but only one write can create the file; the other is
+answered as a duplicate. Submissions of one namespace racing each other all pass the rate
+limit rule, which reads the queue, but only as many as the limit allows get a reservation:
+the others are refused by the rate limit, as if they had come later.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import orjson
@@ -20,6 +23,7 @@ from leaderboard.domain.names import format_timestamp, request_file_path
 from leaderboard.errors import ConflictError, MissingFileError, ParseError, StoreError
 from leaderboard.stores import Store, StoredFile
 from leaderboard.submission.facts import ModelFacts, ModelLookupError
+from leaderboard.submission.ledger import RateLedger
 from leaderboard.submission.rules import (
     NEEDS_BASE,
     CheckedForm,
@@ -38,6 +42,7 @@ from leaderboard.submission.rules import (
     check_sign_in,
     check_size,
     quoted,
+    rate_limit_applies,
     total_params_b,
 )
 from leaderboard.submission.sources import ModelFinder
@@ -77,11 +82,13 @@ class Submitter:
         policy: Policy,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ledger: RateLedger | None = None,
     ):
         self.queue = queue
         self.finder = finder
         self.policy = policy
         self.clock = clock
+        self.ledger = ledger or RateLedger(queue)
 
     def submit(self, form: SubmissionForm, *, sender: str | None) -> Outcome:
         """Validate and enqueue. `sender` is the signed-in user, None when nobody is."""
@@ -105,11 +112,17 @@ class Submitter:
         if isinstance(checked, Refusal):
             return checked
         now = self.clock()
-        namespace_requests = self._requests_below(f"{checked.namespace}/")
-        refusal = check_blocked(checked, self.policy) or check_rate_limit(
-            checked, namespace_requests, self.policy, now
-        )
+        refusal = check_blocked(checked, self.policy)
         if refusal:
+            return refusal
+        limited = rate_limit_applies(checked, self.policy)
+        ledger = self.ledger.read(checked.namespace) if limited else None  # before the queue
+        namespace_requests = self._requests_below(f"{checked.namespace}/")
+        held = self.ledger.held(ledger, namespace_requests, now) if ledger else []
+        refusal = check_rate_limit(
+            checked, namespace_requests, self.policy, now, reserved=[r.time for r in held]
+        )
+        if refusal:  # the cheap, early answer; `_enqueue_within_limit` makes it exact
             return refusal
         try:
             located = self.finder.locate(checked.model, checked.revision)
@@ -147,8 +160,37 @@ class Submitter:
         if refusal:
             return refusal
         params = total_params_b(checked, facts, base_facts)
-        request = self._request(checked, located.sha, sender, now, facts=facts, params_b=params)
-        return self._enqueue(request)
+        request = self._request(checked, located.sha, sender, facts=facts, params_b=params)
+        return self._enqueue_within_limit(checked, request)
+
+    def _enqueue_within_limit(self, checked: CheckedForm, request: EvalRequest) -> Outcome:
+        """Reserve a slot in the namespace's ledger, then write the request; give the slot
+        back when the request is not written, whatever the reason. The request is stamped
+        now, not when the checks began (they can take a while): a reservation must be fresh
+        to count for the others, and the request's time is what matches it."""
+        now = self.clock()
+        submitted = now.replace(microsecond=0)
+        request = replace(request, submitted_time=submitted)
+        if not rate_limit_applies(checked, self.policy):
+            return self._enqueue(request)
+        reservation = self.ledger.reserve(
+            checked,
+            request.path,
+            submitted,
+            self.policy,
+            now,
+            lambda: self._requests_below(f"{checked.namespace}/"),
+        )
+        if isinstance(reservation, Refusal):
+            return reservation
+        try:
+            outcome = self._enqueue(request)
+        except BaseException:
+            self.ledger.release(checked.namespace, reservation, now)
+            raise
+        if not isinstance(outcome, Accepted):
+            self.ledger.release(checked.namespace, reservation, now)
+        return outcome
 
     def _base_facts(self, checked: CheckedForm) -> ModelFacts | str | None:
         """The base model's facts, or why it cannot be used; None when there is none."""
@@ -164,7 +206,6 @@ class Submitter:
         checked: CheckedForm,
         sha: str,
         sender: str | None,
-        now: datetime,
         *,
         facts: ModelFacts,
         params_b: float | None,
@@ -177,7 +218,6 @@ class Submitter:
             revision=sha,
             base_model=checked.base_model,
             private=False,
-            submitted_time=now.replace(microsecond=0),
             model_type=checked.model_type,
             likes=facts.located.likes,
             params=float(f"{params_b:.4g}") if params_b else None,

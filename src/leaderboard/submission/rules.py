@@ -247,20 +247,30 @@ def check_blocked(form: CheckedForm, policy: Policy) -> Refusal | None:
     return None
 
 
-def check_rate_limit(
-    form: CheckedForm, namespace_requests: Iterable[EvalRequest], policy: Policy, now: datetime
-) -> Refusal | None:
+def rate_limit_applies(form: CheckedForm, policy: Policy) -> bool:
+    """Whether the form's namespace is rate limited (a limit is set and it is not exempt)."""
     if policy.rate_limit is None:
-        return None
-    if form.namespace.lower() in {name.lower() for name in policy.rate_limit_exempt}:
+        return False
+    return form.namespace.lower() not in {name.lower() for name in policy.rate_limit_exempt}
+
+
+def check_rate_limit(
+    form: CheckedForm,
+    namespace_requests: Iterable[EvalRequest],
+    policy: Policy,
+    now: datetime,
+    *,
+    reserved: Iterable[datetime] = (),
+) -> Refusal | None:
+    """At most N submissions per namespace in D days: its requests in the queue by their
+    `submitted_time`, plus `reserved`, the submissions whose slot is taken in the rate-limit
+    ledger but whose request is not in the queue yet (`ledger.py`)."""
+    if policy.rate_limit is None or not rate_limit_applies(form, policy):
         return None
     limit, days = policy.rate_limit
     since = now - timedelta(days=days)
-    recent = sorted(
-        r.submitted_time
-        for r in namespace_requests
-        if r.submitted_time is not None and r.submitted_time > since
-    )
+    submitted = [r.submitted_time for r in namespace_requests if r.submitted_time is not None]
+    recent = sorted(when for when in (*submitted, *reserved) if when > since)
     if len(recent) < limit:
         return None
     again = recent[-limit] + timedelta(days=days)
