@@ -50,7 +50,14 @@ from huggingface_hub.errors import (
 from huggingface_hub.file_download import get_hf_file_metadata, hf_hub_url
 from huggingface_hub.utils.sha import git_hash
 
-from hub_server import DEFAULT_GITATTRIBUTES, HubServer, allow_hub_requests, serve_hub
+from hub_server import (
+    DEFAULT_GITATTRIBUTES,
+    MSG_PARENT_MOVED,
+    MSG_SERVER_ERROR,
+    HubServer,
+    allow_hub_requests,
+    serve_hub,
+)
 
 REPO = "leaderboard/requests"
 
@@ -445,6 +452,54 @@ def test_commit_failures(hub, api):
     with pytest.raises(HfHubHTTPError) as error:
         commit(api, add("a.json", "3"), parent=landed)
     assert error.value.response.status_code == 412
+
+
+def test_answers_carry_the_request_id_the_log_shows(hub, api):
+    """As on the Hub, every answer has an X-Request-Id, which the client quotes in its errors."""
+    hub.inject("GET", rf"^/api/datasets/{REPO}$", status=503, retry_after=30)
+    with pytest.raises(HfHubHTTPError) as error:
+        api.dataset_info(REPO)
+    api.dataset_info(REPO)
+    failed, answered = hub.requests("GET", rf"^/api/datasets/{REPO}$")
+    assert failed.request_id.startswith("Root=") and failed.request_id != answered.request_id
+    assert error.value.request_id == failed.request_id and failed.request_id in str(error.value)
+    assert error.value.server_message == MSG_SERVER_ERROR
+    assert error.value.response.headers["Retry-After"] == "30"  # a 503 with Retry-After
+
+    # Retry-After as an HTTP-date goes out verbatim, without the RateLimit header (seconds).
+    date = "Wed, 21 Oct 2015 07:28:00 GMT"
+    hub.inject("GET", rf"^/api/datasets/{REPO}$", status=429, retry_after=date)
+    with pytest.raises(HfHubHTTPError) as error:
+        api.dataset_info(REPO)
+    assert error.value.response.headers["Retry-After"] == date
+    assert "RateLimit" not in error.value.response.headers
+    # A dropped connection has no answer, so no request id.
+    hub.inject("GET", rf"^/api/datasets/{REPO}$", drop=True)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        api.dataset_info(REPO)
+    assert hub.requests()[-1].request_id is None
+
+
+def test_a_race_fault_lets_another_writer_commit_first(hub, api):
+    """`race=`: the 412 comes from the real parentCommit check, after a real commit by
+    someone else, exactly as when two writers race on the Hub."""
+    before = head_sha(api)
+    hub.inject("POST", "/commit/", race={"theirs.json": "1"})
+    with pytest.raises(HfHubHTTPError) as error:
+        commit(api, add("mine.json", "1"), parent=before)
+    assert error.value.response.status_code == 412
+    assert error.value.server_message == MSG_PARENT_MOVED
+    assert "theirs.json" in hub.files(REPO) and "mine.json" not in hub.files(REPO)
+    assert hub.commits(REPO)[0].author == "other-writer"
+    assert [(r.status, r.fault) for r in hub.requests("POST", "/commit/")] == [(412, "race")]
+
+    # A commit without a parent lands on top of theirs.
+    hub.inject("POST", "/commit/", race={"theirs.json": "2"})
+    commit(api, add("mine.json", "1"))
+    assert hub.files(REPO)["theirs.json"] == b"2" and hub.files(REPO)["mine.json"] == b"1"
+    assert [c.author for c in hub.commits(REPO)[:2]] == [hub.user, "other-writer"]
+    with pytest.raises(ValueError, match="exactly one"):
+        hub.inject("POST", "/commit/", race={"a": "b"}, status=500)
 
 
 def test_download_failures(hub, api, cache_dir):

@@ -51,10 +51,15 @@ exceptions:
 Deliberate limits: no LFS or Xet (preupload answers "regular" for every file, so the client sends
 contents inline, base64); no pull requests, branches beyond those seeded, renames or redirects.
 
-Test instrumentation: `HubServer.requests()` is the log of (method, path, status) for counting
-e.g. downloads; `HubServer.inject()` makes the next N requests matching (method, path regex)
-answer 429 (with Retry-After) or 5xx, drop or reset the connection without a response, optionally
-after applying the request (a commit that lands but whose answer is lost).
+Every answer carries an `X-Request-Id` (`Root=<uuid>`), as the Hub's do; `huggingface_hub` quotes
+it in its errors (`HfHubHTTPError.request_id`).
+
+Test instrumentation: `HubServer.requests()` is the log of (method, path, status, request id)
+for counting e.g. downloads; `HubServer.inject()` makes the next N requests matching (method,
+path regex) answer 429 (with Retry-After, in seconds or as an HTTP-date) or 5xx (optionally with
+Retry-After), drop or reset the connection without a response, optionally after applying the
+request (a commit that lands but whose answer is lost), or lose a race (`race=`: another writer
+commits first, so a commit naming the old head gets the real 412).
 
 The package, by job (imports go one way, down this list):
 

@@ -163,7 +163,7 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, response: Response) -> None:
         self.send_response(response.status)
         headers = {
-            "X-Request-Id": f"Root={uuid.uuid4()}",
+            "X-Request-Id": f"Root={uuid.uuid4()}",  # the server sets one it logs; a fallback
             "Content-Length": str(len(response.body)),
             **response.headers,
         }

@@ -7,13 +7,22 @@ import contextlib
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote
 
 from .endpoints import Endpoints
 from .faults import Fault, Instrumentation, RequestRecord, fault_response
 from .git_model import Commit, Repo, Token
-from .protocol import MSG_SERVER_ERROR, Handler, HTTPServer, HubError, Request, Response
+from .protocol import (
+    MSG_SERVER_ERROR,
+    REPO_TYPES,
+    Handler,
+    HTTPServer,
+    HubError,
+    Request,
+    Response,
+)
 
 DEFAULT_TOKEN = "hf_hubserver_write_token"
 DEFAULT_READ_TOKEN = "hf_hubserver_read_token"
@@ -148,22 +157,45 @@ class HubServer(Endpoints, Instrumentation):
         fault = self._take_fault(handler.command, raw_path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
+        if fault is not None and fault.race is not None:
+            try:
+                self._race(raw_path, fault.race)
+            except Exception as error:  # a race on a path that is no commit: the test's bug
+                self.internal_errors.append(error)
         response = None
-        if fault is None or fault.after_apply:
+        if fault is None or fault.after_apply or fault.action == "race":
             response = self._answer(handler, raw_path, query, body)
         note = None
-        if fault is not None:
+        if fault is not None and fault.action != "race":
             note = f"status {fault.status}" if fault.action == "status" else fault.action
             note += " after apply" if fault.after_apply else ""
             response = fault_response(fault) if fault.action == "status" else None
+        elif fault is not None:
+            note = "race"
+        request_id = None
+        if response is not None:  # every answer carries one, as on the Hub
+            request_id = response.headers.setdefault("X-Request-Id", f"Root={uuid.uuid4()}")
         # Logged before answering: once the client has its answer, the log already shows it.
         status = response.status if response is not None else None
-        self._record(RequestRecord(handler.command, raw_path, query, status, note))
+        self._record(RequestRecord(handler.command, raw_path, query, status, note, request_id))
         if response is not None:
             with contextlib.suppress(OSError):
                 handler.send(response)
         else:
             handler.drop(reset=fault is not None and fault.action == "reset")
+
+    def _race(self, raw_path: str, files: Mapping[str, bytes]) -> None:
+        """Another writer commits `files` to the branch a commit request names."""
+        segments = [unquote(s) for s in raw_path.strip("/").split("/")]
+        if len(segments) != 6 or segments[0] != "api" or segments[4] != "commit":
+            raise ValueError(f"a race fault needs a commit path, not {raw_path}")
+        repo_id, branch = f"{segments[2]}/{segments[3]}", segments[5]
+        with self._lock:
+            repo = self._repos[(REPO_TYPES[segments[1]], repo_id)]
+            head = repo.commits[repo.branches[branch]]
+            self._add_commit(
+                repo, branch, {**head.files, **files}, "Concurrent commit", "", "other-writer"
+            )
 
     def _answer(self, handler: Handler, raw_path: str, query: str, body: bytes) -> Response:
         request = Request(
