@@ -5,24 +5,35 @@ implements: repo info, tree, resolve, preupload and commit with the parent-commi
 Covers the store contract (read, write, compare-and-swap, create-only, delete, paths), the
 mirror (an unchanged head costs one request and downloads nothing; a change downloads only
 the changed file), faults (429, 500 with or without the commit landing, dropped connections:
-bounded retries, no lost or duplicated write), and errors that say what to fix without ever
-showing the token.
+bounded retries, no lost or duplicated write), the retry policy (no retry on top of the
+library's own, Retry-After waited for, lost races on their own jittered budget: counted in
+requests and in recorded sleeps, never timed), and errors that say what to fix, quote the
+Hub's message and request id, and never show the token.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
+from email.utils import formatdate
+from types import SimpleNamespace
 
 import pytest
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import _http
 
+from hub_server import MSG_INVALID_TOKEN, MSG_PARENT_MOVED, MSG_SERVER_ERROR
 from leaderboard.errors import ConflictError, MissingFileError, StoreError, UnsafePathError
 from leaderboard.stores import ANY_VERSION
-from leaderboard.stores.hub import HubStore, Retry, blob_id
+from leaderboard.stores.hub import HubStore, Retry, blob_id, parse_retry_after
 
 REPO = "board-org/requests"
 FAST = Retry(attempts=4, base_seconds=0.01, cap_seconds=0.05)
+NOW = 1_800_000_000.0  # the clock of stores that read a Retry-After date
+HEAD = rf"^/api/datasets/{REPO}/revision/main$"
+REQUEST = "org/a_eval_request.json"
 
 
 @pytest.fixture
@@ -31,14 +42,23 @@ def hub(hub_server):
     return hub_server
 
 
-def store_for(hub, tmp_path, name: str = "mirror", token: str | None = None, retry=FAST):
+def store_for(hub, tmp_path, name: str = "mirror", token: str | None = None, retry=FAST, **options):
     return HubStore(
         f"hf://datasets/{REPO}",
         endpoint=hub.url,
         token=token or hub.token,
         mirror_dir=tmp_path / name,
         retry=retry,
+        **options,
     )
+
+
+@pytest.fixture
+def library_sleeps(monkeypatch) -> list[float]:
+    """huggingface_hub's own backoff waits (1 to 8 s each), recorded instead of slept."""
+    sleeps: list[float] = []
+    monkeypatch.setattr(_http, "time", SimpleNamespace(sleep=sleeps.append))
+    return sleeps
 
 
 def test_read_write_list_and_delete(hub, tmp_path):
@@ -175,7 +195,7 @@ def test_errors_say_what_to_fix_and_never_show_the_token(hub, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     secret = "hf_secret_do_not_print"
     wrong = store_for(hub, tmp_path, "wrong", token=secret)
-    with pytest.raises(StoreError, match=r"refused the token .* Set HF_TOKEN") as refused:
+    with pytest.raises(StoreError, match=r"refused the token\. Set HF_TOKEN") as refused:
         wrong.list_files()
     hub.add_token("hf_reader", "reader", role="read")
     reader = store_for(hub, tmp_path, "reader", token="hf_reader")
@@ -203,3 +223,143 @@ def test_paths_are_checked_before_any_request(hub, tmp_path):
             store.write(path, b"{}")
     assert hub.requests() == []
     assert store.write("org/ok.json", b"{}", expected_version=ANY_VERSION).path == "org/ok.json"
+
+
+# -- the retry policy --------------------------------------------------------------------------
+
+
+def test_what_the_library_retries_is_not_retried_again(hub, tmp_path, library_sleeps):
+    """The tree listing and the preupload step go through huggingface_hub's `http_backoff`
+    (1 try + 5 retries): the store adds none of its own, so 6 requests, not 6 x attempts."""
+    sleeps: list[float] = []
+    store = store_for(hub, tmp_path, sleep=sleeps.append)
+    hub.inject("GET", "/tree/", status=503, times=6)
+    with pytest.raises(StoreError, match="kept failing") as error:
+        store.list_files()
+    assert [r.status for r in hub.requests("GET", "/tree/")] == [503] * 6
+    assert hub.requests("GET", "/tree/")[-1].request_id in str(error.value)
+    assert (len(library_sleeps), sleeps) == (5, [])
+    hub.inject("GET", "/tree/", drop=True, times=6)
+    with pytest.raises(StoreError, match="RemoteProtocolError"):
+        store.list_files()
+    assert len(hub.requests("GET", "/tree/")) == 12 and sleeps == []
+
+    hub.clear_log()
+    hub.inject("GET", "/tree/", status=429, times=2)  # within the library's bound: it recovers
+    assert [f.path for f in store.list_files()] == [REQUEST]
+    assert [r.status for r in hub.requests("GET", "/tree/")] == [429, 429, 200] and sleeps == []
+
+    hub.inject("POST", "/preupload/", status=502, times=6)
+    with pytest.raises(StoreError, match="kept failing"):
+        store.write("org/x.json", b"1")
+    assert len(hub.requests("POST", "/preupload/")) == 6 and sleeps == []
+    assert hub.requests("POST", "/commit/") == []
+
+    # The commit POST itself is not retried by the library: the store retries it, once here.
+    library_sleeps.clear()
+    hub.inject("POST", "/commit/", status=503)
+    store.write("org/x.json", b"1")
+    assert [r.status for r in hub.requests("POST", "/commit/")] == [503, 200]
+    assert len(sleeps) == 1 and library_sleeps == []
+
+
+def test_retry_after_is_waited_for_where_the_store_retries(hub, tmp_path):
+    sleeps: list[float] = []
+    store = store_for(hub, tmp_path, sleep=sleeps.append, clock=lambda: NOW)
+    store.list_files()
+    hub.clear_log()
+    hub.inject("GET", HEAD, status=429, retry_after=7)
+    store.list_files()
+    hub.inject("GET", HEAD, status=503, retry_after=formatdate(NOW + 30, usegmt=True))
+    store.list_files()
+    hub.inject("POST", "/commit/", status=503, retry_after=5)
+    store.write("org/x.json", b"1")
+    assert sleeps == [7.0, 30.0, 5.0]  # what the Hub asked, not the backoff
+    assert [r.status for r in hub.requests("GET", HEAD)][:4] == [429, 200, 503, 200]
+
+    # Without Retry-After: the jittered backoff of the policy.
+    hub.inject("GET", HEAD, status=500)
+    store.list_files()
+    assert FAST.base_seconds * 0.5 <= sleeps[-1] <= FAST.base_seconds
+
+    # Longer than the policy allows: stop at once and say so, rather than block for an hour.
+    hub.clear_log()
+    hub.inject("GET", HEAD, status=429, retry_after=3600)
+    with pytest.raises(StoreError, match="asks to wait 3600 s") as error:
+        store.list_files()
+    assert len(hub.requests("GET", HEAD)) == 1 and len(sleeps) == 4
+    assert isinstance(error.value.__cause__, HfHubHTTPError)
+
+
+def test_parse_retry_after():
+    assert parse_retry_after({"Retry-After": "12"}, NOW) == 12.0
+    assert parse_retry_after({"Retry-After": formatdate(NOW + 90, usegmt=True)}, NOW) == 90.0
+    assert parse_retry_after({"Retry-After": formatdate(NOW - 90, usegmt=True)}, NOW) == 0.0
+    for headers in ({}, {"Retry-After": ""}, {"Retry-After": "soon"}, {"Retry-After": "-3"}):
+        assert parse_retry_after(headers, NOW) is None
+
+
+def test_lost_races_have_their_own_jittered_budget(hub, tmp_path):
+    """A 412 means another writer committed first: re-read, re-check, commit again after a
+    full-jitter delay, from `conflicts`, not from the transient `attempts` (1: none here)."""
+    sleeps: list[float] = []
+    retry = Retry(attempts=1, conflicts=4, conflict_base_seconds=0.1, conflict_cap_seconds=0.3)
+    store = store_for(hub, tmp_path, retry=retry, sleep=sleeps.append, rng=random.Random(7))
+    _, version = store.read_versioned(REQUEST)
+    hub.clear_log()
+    hub.inject("POST", "/commit/", race={"org/other.json": b"{}"}, times=3)
+    store.write(REQUEST, b'{"claimed": 1}', expected_version=version)
+    assert [r.status for r in hub.requests("POST", "/commit/")] == [412, 412, 412, 200]
+    assert hub.files(REPO)[REQUEST] == b'{"claimed": 1}'
+    assert len(sleeps) == 3 and len(set(sleeps)) == 3  # jittered: no two writers in step
+    assert all(0 <= s <= min(0.3, 0.1 * 2**n) for n, s in enumerate(sleeps, start=1))
+
+    # The budget spent: the error quotes the Hub's 412 and its request id.
+    hub.clear_log()
+    hub.inject("POST", "/commit/", race={"org/other.json": b"[]"}, times=4)
+    with pytest.raises(StoreError, match="other writers committed first 4 times") as error:
+        store.write(REQUEST, b'{"claimed": 2}')
+    commits = hub.requests("POST", "/commit/")
+    assert [r.status for r in commits] == [412] * 4
+    assert MSG_PARENT_MOVED in str(error.value) and commits[-1].request_id in str(error.value)
+
+    # The race changed the guarded file: the expected version is checked again, no commit.
+    hub.clear_log()
+    _, version = store.read_versioned(REQUEST)
+    hub.inject("POST", "/commit/", race={REQUEST: b'{"theirs": 1}'})
+    with pytest.raises(ConflictError, match="has changed"):
+        store.write(REQUEST, b'{"mine": 1}', expected_version=version)
+    assert [r.status for r in hub.requests("POST", "/commit/")] == [412]
+
+
+def test_failures_and_races_do_not_share_a_budget(hub, tmp_path):
+    sleeps: list[float] = []
+    retry = Retry(attempts=3, conflicts=2, base_seconds=0.01)
+    store = store_for(hub, tmp_path, retry=retry, sleep=sleeps.append)
+    store.list_files()
+    hub.clear_log()
+    hub.inject("POST", "/commit/", status=503, times=2)
+    hub.inject("POST", "/commit/", race={"org/other.json": b"{}"})
+    store.write("org/x.json", b"1")  # 2 failures (< 3) and 1 lost race (< 2): 4 tries
+    assert [r.status for r in hub.requests("POST", "/commit/")] == [503, 503, 412, 200]
+    assert len(sleeps) == 3
+
+
+def test_errors_quote_the_hubs_message_and_request_id(hub, tmp_path):
+    wrong = store_for(hub, tmp_path, "wrong", token="hf_not_a_token")
+    with pytest.raises(StoreError) as refused:
+        wrong.list_files()
+    [record] = hub.requests()
+    assert MSG_INVALID_TOKEN in str(refused.value) and record.request_id in str(refused.value)
+    assert isinstance(refused.value.__cause__, HfHubHTTPError)  # chained, not dropped
+    assert refused.value.__cause__.request_id == record.request_id
+
+    sleeps: list[float] = []
+    store = store_for(hub, tmp_path, sleep=sleeps.append)
+    hub.clear_log()
+    hub.inject("GET", HEAD, status=500, times=FAST.attempts)
+    with pytest.raises(StoreError, match="kept failing") as failed:
+        store.list_files()
+    last = hub.requests("GET", HEAD)[-1]
+    assert len(hub.requests("GET", HEAD)) == FAST.attempts and len(sleeps) == FAST.attempts - 1
+    assert MSG_SERVER_ERROR in str(failed.value) and last.request_id in str(failed.value)

@@ -11,10 +11,25 @@ writer committed in between, the Hub refuses the commit (412); the store re-read
 and retries if the file it guards is still the version the caller expected, or raises
 ConflictError if it is not. So a claim is a compare-and-swap across machines.
 
-Transient failures (429, 5xx, a dropped connection) are retried with capped, jittered
-backoff, here and nowhere else. A commit whose answer was lost may have landed: before
-retrying, the store checks whether the file now holds the bytes it wrote. Errors that a
-retry cannot fix (401, 403, 404) say what to check; none ever shows the token.
+Retries live here, in one policy that builds on what `huggingface_hub` does by itself:
+
+- The library already retries the paginated tree listing and the preupload step of a commit
+  (`http_backoff`: 408/429/5xx and dropped connections, up to 5 retries, honouring a 429's
+  `Retry-After` in seconds). The store never retries on top of that: an error from those
+  requests (told by the request's URL) is final here.
+- Every other call (the head, file downloads, the commit POST) is retried by the store on
+  408/429/5xx and dropped connections, with capped, jittered backoff (`Retry.attempts`). A
+  `Retry-After` (seconds or an HTTP-date) on a 429 or 503 is waited for instead of the
+  backoff; one longer than `Retry.max_retry_after_seconds` stops with an error that says so.
+  A commit whose answer was lost may have landed: before retrying, the store checks whether
+  the file now holds the bytes it wrote.
+- A 412 is not a failure but a lost race: another writer committed since the head was read.
+  It has its own budget (`Retry.conflicts`) and a full-jitter delay, so racing writers spread
+  out; the store re-reads the repo, re-checks the expected version, and commits again.
+
+Errors keep the Hub's message and request id (quoted in the StoreError, the Hub's exception
+chained as its cause) and say what to check for those a retry cannot fix (401, 403, 404);
+none ever shows or logs the token.
 """
 
 from __future__ import annotations
@@ -26,8 +41,10 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -49,7 +66,19 @@ from leaderboard.stores.base import ANY_VERSION, StoredFile, _AnyVersion, safe_r
 log = logging.getLogger(__name__)
 
 _LOCATION = re.compile(r"^hf://datasets/([A-Za-z0-9][\w.-]*/[\w.-]*[A-Za-z0-9])/?$")
+# What counts as transient: the statuses and transport errors `huggingface_hub.utils.http_backoff`
+# retries by default, so that both layers agree on what a retry can fix.
 RETRIED_STATUSES = {408, 429, 500, 502, 503, 504}
+RETRIED_TRANSPORT_ERRORS = (
+    httpx2.TimeoutException,
+    httpx2.NetworkError,
+    httpx2.RemoteProtocolError,
+    OSError,  # a socket error that reached us unwrapped
+)
+RETRY_AFTER_STATUSES = {429, 503}
+# Requests the library sends through `http_backoff` (it has retried them already): the paginated
+# tree listing and the preupload step of `create_commit`.
+_LIBRARY_RETRIED = re.compile(r"^/api/(?:models|datasets|spaces)/[^/]+/[^/]+/(?:tree|preupload)/")
 T = TypeVar("T")
 
 
@@ -77,14 +106,30 @@ class _Mirror:
 
 @dataclass(frozen=True)
 class Retry:
-    """Bounded, jittered exponential backoff for transient failures."""
+    """The retry policy of a Hub store: two budgets, because they answer different events.
+
+    `attempts` bounds the tries of one call against transient failures (429, 5xx, a dropped
+    connection), waiting a capped, jittered exponential backoff or the server's `Retry-After`
+    (at most `max_retry_after_seconds`). `conflicts` bounds the commits of one write that lose
+    a race (412: another writer committed first), each after a full-jitter delay between 0 and
+    `min(conflict_cap_seconds, conflict_base_seconds * 2**n)`.
+    """
 
     attempts: int = 5
     base_seconds: float = 0.5
     cap_seconds: float = 8.0
+    max_retry_after_seconds: float = 60.0
+    conflicts: int = 8
+    conflict_base_seconds: float = 0.05
+    conflict_cap_seconds: float = 1.0
 
-    def delay(self, attempt: int) -> float:
-        return min(self.cap_seconds, self.base_seconds * 2**attempt) * random.uniform(0.5, 1.0)
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        uniform = (rng or random).uniform
+        return min(self.cap_seconds, self.base_seconds * 2**attempt) * uniform(0.5, 1.0)
+
+    def conflict_delay(self, conflict: int, rng: random.Random | None = None) -> float:
+        ceiling = min(self.conflict_cap_seconds, self.conflict_base_seconds * 2**conflict)
+        return (rng or random).uniform(0.0, ceiling)
 
 
 class HubStore:
@@ -96,12 +141,17 @@ class HubStore:
         token: str | None,
         mirror_dir: str | Path,
         retry: Retry = Retry(),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ):
+        """`sleep`, `clock` (for a `Retry-After` date) and `rng` (jitter) are for tests."""
         self.repo_id = parse_location(location)
         self._location = f"hf://datasets/{self.repo_id}"
         self.endpoint = endpoint.rstrip("/")
         self._token = token or False  # False: never fall back to a token found on disk
         self.retry = retry
+        self._sleep, self._clock, self._rng = sleep, clock, rng
         self.mirror_dir = Path(mirror_dir)
         self.blobs = self.mirror_dir / "blobs"
         self.blobs.mkdir(parents=True, exist_ok=True)
@@ -211,13 +261,16 @@ class HubStore:
 
     def _commit(self, path, operation, new_oid, expected, message) -> None:
         """One commit guarded by the head it read and by `expected` (the file's version)."""
-        for attempt in range(self.retry.attempts):
+        action = f"commit {path} to"
+        failures = conflicts = 0
+        while True:
+            retrying = bool(failures or conflicts)
             with self._lock:
-                if attempt or not self._mirror.head:
+                if retrying or not self._mirror.head:
                     self.refresh()
                 current = self._mirror.files.get(path)
                 head = self._mirror.head
-            if attempt and current == new_oid:
+            if retrying and current == new_oid:
                 return  # an earlier try landed although its answer was lost
             if expected is not ANY_VERSION and current != expected:
                 state = "exists already" if expected is None else "has changed"
@@ -231,31 +284,34 @@ class HubStore:
                     parent_commit=head,
                 )
             except HfHubHTTPError as exc:
-                status = _status(exc)
-                if status == 412:  # someone committed since we read the head: look again
-                    log.info("%s moved while committing %s; re-reading", self._location, path)
+                if _status(exc) != 412:
+                    self._retry_or_raise(action, exc, failures)
+                    failures += 1
                     continue
-                if status in RETRIED_STATUSES:
-                    self._wait(attempt, f"commit {path}", exc)
-                    continue
-                raise self._error("commit to", exc) from None
+                # Another writer committed since we read the head: not a failure, a lost race.
+                conflicts += 1
+                if conflicts >= self.retry.conflicts:
+                    raise self._error(action, exc, conflicts=conflicts) from exc
+                delay = self.retry.conflict_delay(conflicts, self._rng)
+                log.info(
+                    "%s moved while committing %s; re-reading in %.2f s",
+                    self._location,
+                    path,
+                    delay,
+                )
+                self._sleep(delay)
             except (httpx2.TransportError, OSError) as exc:
-                if isinstance(exc, OfflineModeIsEnabled):
-                    raise self._error("commit to", exc) from None
-                self._wait(attempt, f"commit {path}", exc)
-                continue
-            with self._lock:  # our commit is the new head: the mirror follows without a listing
-                if new_oid is None:
-                    self._mirror.files.pop(path, None)
-                else:
-                    self._mirror.files[path] = new_oid
-                self._mirror.head = info.oid
-                self._save_state()
-            return
-        raise StoreError(
-            f"Could not commit {path!r} to {self._location} after {self.retry.attempts} "
-            "tries (the Hub kept failing or other writers kept committing); try again later."
-        )
+                self._retry_or_raise(action, exc, failures)
+                failures += 1
+            else:
+                with self._lock:  # our commit is the new head: the mirror follows, no listing
+                    if new_oid is None:
+                        self._mirror.files.pop(path, None)
+                    else:
+                        self._mirror.files[path] = new_oid
+                    self._mirror.head = info.oid
+                    self._save_state()
+                return
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -275,32 +331,58 @@ class HubStore:
         return self._call(f"download {path} from", get)
 
     def _call(self, action: str, call: Callable[[], T]) -> T:
-        """Run a read; retry transient failures within the bound; explain the others."""
-        for attempt in range(self.retry.attempts):
+        """Run a read; retry transient failures within the policy; explain the others."""
+        attempt = 0
+        while True:
             try:
                 return call()
-            except HfHubHTTPError as exc:
-                if _status(exc) not in RETRIED_STATUSES or attempt == self.retry.attempts - 1:
-                    raise self._error(action, exc) from None
-                self._wait(attempt, action, exc)
-            except (httpx2.TransportError, OSError) as exc:
-                if isinstance(exc, OfflineModeIsEnabled) or attempt == self.retry.attempts - 1:
-                    raise self._error(action, exc) from None
-                self._wait(attempt, action, exc)
-        raise AssertionError("unreachable")
+            except (HfHubHTTPError, httpx2.TransportError, OSError) as exc:
+                self._retry_or_raise(action, exc, attempt)
+                attempt += 1
 
-    def _wait(self, attempt: int, action: str, exc: BaseException) -> None:
-        delay = self.retry.delay(attempt)
+    def _retry_or_raise(self, action: str, exc: BaseException, attempt: int) -> None:
+        """After the `attempt`-th failure (0 first) of a call: wait and return when the policy
+        retries it, else raise the StoreError that explains it (the Hub's error as its cause)."""
+        if isinstance(exc, StoreError):
+            raise exc
+        if not _transient(exc):
+            raise self._error(action, exc) from exc
+        if _retried_by_library(exc):
+            # huggingface_hub has already retried this request with its own backoff.
+            raise self._error(action, exc, retried=True) from exc
+        if attempt + 1 >= self.retry.attempts:
+            raise self._error(action, exc, retried=True) from exc
+        wait = self._retry_after(exc)
+        if wait is not None and wait > self.retry.max_retry_after_seconds:
+            raise self._error(action, exc, retry_after=wait) from exc
+        delay = self.retry.delay(attempt, self._rng) if wait is None else wait
         log.warning(
-            "%s: %s failed (%s); retrying in %.1f s",
+            "%s: %s failed (%s); retrying in %.1f s%s",
             self._location,
             action,
             _describe(exc),
             delay,
+            " as the Hub asked (Retry-After)" if wait is not None else "",
         )
-        time.sleep(delay)
+        self._sleep(delay)
 
-    def _error(self, action: str, exc: BaseException) -> StoreError:
+    def _retry_after(self, exc: BaseException) -> float | None:
+        """Seconds a 429/503 asks us to wait (`Retry-After`: seconds or an HTTP-date)."""
+        if not isinstance(exc, HfHubHTTPError) or _status(exc) not in RETRY_AFTER_STATUSES:
+            return None
+        return parse_retry_after(exc.response.headers, self._clock())
+
+    def _error(
+        self,
+        action: str,
+        exc: BaseException,
+        *,
+        retried: bool = False,
+        retry_after: float | None = None,
+        conflicts: int = 0,
+    ) -> StoreError:
+        """What went wrong, what to check, and what the Hub said (its message and request id,
+        by which the Hub's staff can find the request); the token is never part of it."""
         status = _status(exc) if isinstance(exc, HfHubHTTPError) else None
         where = f"{self._location} at {self.endpoint}"
         if isinstance(exc, RepositoryNotFoundError) or status == 404:
@@ -308,20 +390,34 @@ class HubStore:
                 hint = "its `main` branch does not exist"
             else:
                 hint = "check the name, that it is a dataset repo (not a model), and that it exists"
-            return StoreError(f"Could not {action} {where}: {hint}.")
-        if status == 401:
-            return StoreError(
-                f"Could not {action} {where}: the Hub refused the token (HTTP 401). Set HF_TOKEN "
-                "to a valid token with access to this dataset."
+        elif status == 401:
+            hint = (
+                "the Hub refused the token. Set HF_TOKEN to a valid token with access to this "
+                "dataset"
             )
-        if status == 403:
-            return StoreError(
-                f"Could not {action} {where}: the token may not do this (HTTP 403). Give HF_TOKEN "
-                "write access to the dataset (a fine-grained token needs 'write' on this repo)."
+        elif status == 403:
+            hint = (
+                "the token may not do this. Give HF_TOKEN write access to the dataset (a "
+                "fine-grained token needs 'write' on this repo)"
             )
-        if isinstance(exc, OfflineModeIsEnabled):
-            return StoreError(f"Could not {action} {where}: HF_HUB_OFFLINE is set.")
-        return StoreError(f"Could not {action} {where}: {_describe(exc)}; try again later.")
+        elif isinstance(exc, OfflineModeIsEnabled):
+            hint = "HF_HUB_OFFLINE is set"
+        elif conflicts:
+            hint = f"other writers committed first {conflicts} times in a row; try again later"
+        elif retry_after is not None:
+            hint = f"the Hub asks to wait {retry_after:.0f} s before retrying; try again later"
+        elif retried:
+            hint = "the Hub kept failing; try again later"
+        elif _transient(exc):
+            hint = "try again later"
+        else:
+            hint = "the Hub refused the request" if status else "the Hub could not be reached"
+        message = f"Could not {action} {where}: {hint}. [{_describe(exc, detailed=True)}]"
+        return StoreError(self._redact(message))
+
+    def _redact(self, text: str) -> str:
+        """The token out of a text that quotes the Hub (which should never echo it)."""
+        return text.replace(self._token, "***") if self._token else text
 
     def _store_blob(self, oid: str, data: bytes) -> None:
         target = self.blobs / oid
@@ -362,10 +458,57 @@ def _status(exc: HfHubHTTPError) -> int | None:
     return exc.response.status_code if exc.response is not None else None
 
 
-def _describe(exc: BaseException) -> str:
+def _transient(exc: BaseException) -> bool:
+    """A failure a retry may fix: 408/429/5xx, or a connection that timed out or dropped."""
     if isinstance(exc, HfHubHTTPError):
-        return f"HTTP {_status(exc)}"
-    return type(exc).__name__
+        return _status(exc) in RETRIED_STATUSES
+    if isinstance(exc, OfflineModeIsEnabled | StoreError):
+        return False
+    return isinstance(exc, RETRIED_TRANSPORT_ERRORS)
+
+
+def _retried_by_library(exc: BaseException) -> bool:
+    """Whether the failed request went through huggingface_hub's own `http_backoff`."""
+    try:
+        if isinstance(exc, HfHubHTTPError):
+            request = exc.response.request if exc.response is not None else None
+        else:
+            request = exc.request if isinstance(exc, httpx2.RequestError) else None
+    except RuntimeError:  # httpx raises when no request was attached
+        return False
+    return request is not None and bool(_LIBRARY_RETRIED.match(request.url.path))
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """`Retry-After` as seconds from `now` (a Unix time): delay-seconds or an HTTP-date; None
+    when absent or unreadable. A date in the past is 0."""
+    value = (headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - now)
+
+
+def _describe(exc: BaseException, *, detailed: bool = False) -> str:
+    """`HTTP 503, request id Root=...` (with the Hub's message when `detailed`), or the
+    transport error's name and text."""
+    if isinstance(exc, HfHubHTTPError):
+        parts = [f"HTTP {_status(exc)}"]
+        if detailed and exc.server_message:
+            said = " ".join(exc.server_message.split())
+            parts.append(f"the Hub said: {said[:500]!r}")
+        if exc.request_id:
+            parts.append(f"request id {exc.request_id}")
+        return ", ".join(parts)
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if detailed and text else type(exc).__name__
 
 
 def _reopen(location, endpoint, token, mirror_dir, retry) -> HubStore:
