@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,13 +15,14 @@ from leaderboard.backend.spec import (
     EvalSpec,
     UnsupportedRequest,
     build_spec,
-    command_lines,
+    lm_eval_command,
     model_args,
     refuse_remote_code,
 )
 from leaderboard.domain import EvalRequest, Precision, WeightType
 from leaderboard.suites import get_suite
 from leaderboard.tasks import TASKS_DIR
+from leaderboard.ui.texts import reproduce_command
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -27,6 +31,13 @@ def request(**fields) -> EvalRequest:
     return EvalRequest(
         model="org/model", revision=SHA, **{"precision": Precision.BFLOAT16, **fields}
     )
+
+
+def worker_spec(request: EvalRequest, suite: str, **options) -> EvalSpec:
+    """The spec a worker builds: the Hub model, on lm-eval's chosen device, into `results`."""
+    defaults = dict(pretrained="org/model", base=None, backend="hf", device="auto")
+    defaults.update(batch_size="auto", output_dir=Path("results"))
+    return build_spec(request, get_suite(suite), **{**defaults, **options})
 
 
 @pytest.mark.parametrize(
@@ -85,21 +96,17 @@ def test_requests_a_worker_cannot_run_say_why(fields, backend, message):
 
 
 def test_the_sample_suite_indexes_only_its_own_tasks_and_the_command_line_matches():
-    spec = build_spec(
+    spec = worker_spec(
         request(use_chat_template=True),
-        get_suite("sample"),
+        "sample",
         pretrained="/m/org/model",
-        base=None,
-        backend="hf",
         device="cpu",
-        batch_size="auto",
-        output_dir=Path("/tmp/out"),
         offline=True,
     )
     assert (spec.include_path, spec.include_defaults) == (str(TASKS_DIR), False)
     assert EvalSpec.from_json(spec.to_json()) == spec
-    assert command_lines(spec) == [
-        [
+    assert spec.command().argvs == (
+        (
             "lm_eval",
             "run",
             "--model",
@@ -118,22 +125,13 @@ def test_the_sample_suite_indexes_only_its_own_tasks_and_the_command_line_matche
             "--fewshot_as_multiturn",
             "--log_samples",
             "--output_path",
-            "/tmp/out/run0",
-        ]
-    ]
+            "results/run0",
+        ),
+    )
 
 
 def test_v1_runs_each_benchmark_with_its_shots():
-    spec = build_spec(
-        request(),
-        get_suite("v1"),
-        pretrained="org/model",
-        base=None,
-        backend="hf",
-        device="cuda",
-        batch_size="auto",
-        output_dir=Path("/tmp/out"),
-    )
+    spec = worker_spec(request(), "v1", device="cuda")
     assert [(run.tasks, run.num_fewshot) for run in spec.runs] == [
         (("arc_challenge",), 25),
         (("hellaswag",), 10),
@@ -143,6 +141,109 @@ def test_v1_runs_each_benchmark_with_its_shots():
         (("gsm8k",), 5),
     ]
     assert spec.include_defaults and not spec.include_path
+
+
+# --- the one `lm_eval` command builder: the About tab, the worker, a model's page ----------
+
+PLACEHOLDERS = {
+    "<org>/<model>": "org/model",
+    "<commit sha>": SHA,
+    "<precision>": "bfloat16",
+    "<this repo>/src/leaderboard/tasks": str(TASKS_DIR),
+}
+
+
+def filled_in(argument: str) -> str:
+    for placeholder, value in PLACEHOLDERS.items():
+        argument = argument.replace(placeholder, value)
+    return argument
+
+
+@pytest.mark.parametrize("chat_template", [False, True], ids=["base", "chat"])
+@pytest.mark.parametrize("suite_name", ["v2", "v1", "sample"])
+def test_the_about_tab_shows_the_command_the_worker_runs(suite_name, chat_template):
+    """The About tab's text, with its placeholders filled in, is the argv of the spec a worker
+    builds for that request (same tasks, shots and flags); only the worker's output folders
+    differ (one per run, `run<index>`, as its child writes them)."""
+    suite = get_suite(suite_name)
+    spec = worker_spec(request(use_chat_template=chat_template), suite_name)
+    worker = replace(spec.command(), run_folders=False)
+    page = lm_eval_command(
+        "org/model",
+        revision=SHA,
+        precision=Precision.BFLOAT16,
+        chat_template=chat_template,
+        suite=suite,
+    )
+    assert page == worker
+    about = reproduce_command(suite, chat_template=chat_template).splitlines()
+    assert len(about) == len(suite.runs) == len(worker.argvs)
+    for line, argv in zip(about, worker.argvs, strict=True):
+        assert [filled_in(argument) for argument in shlex.split(line)] == list(argv)
+    assert ("--apply_chat_template" in about[0]) is chat_template
+    assert [a for a in spec.command().argvs[0] if a.startswith("results")] == ["results/run0"]
+
+
+HOSTILE_NAMES = [
+    "org/$(touch pwned)",
+    "org/`touch pwned`",
+    "org/a; touch pwned",
+    "org/a && touch pwned #",
+    "org/it's | touch pwned",
+    'org/"quoted" > pwned',
+    "org/new\nline touch pwned",
+    "org/* ~ ${HOME} !!",
+    "-org/--output_path=/etc",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_hostile_model_name_is_one_quoted_argument(tmp_path, name):
+    """Pasted into a real shell, the line gives lm_eval exactly the argv: nothing runs."""
+    if "=" in name:
+        with pytest.raises(UnsupportedRequest, match="holds `,` or `=`"):
+            lm_eval_command(
+                name, revision=SHA, precision="bfloat16", chat_template=False, suite=get_suite("v2")
+            )
+        return
+    command = lm_eval_command(
+        name, revision=SHA, precision="bfloat16", chat_template=True, suite=get_suite("v2")
+    )
+    (argv,) = command.argvs
+    assert f"pretrained={name},revision={SHA},dtype=bfloat16" in argv[5]
+    assert shlex.split(command.shell) == list(argv)
+    assert command.shell.startswith("lm_eval ")
+    echo = "printf '%s\\0'" + command.shell.removeprefix("lm_eval")
+    shell = subprocess.run(["sh", "-c", echo], cwd=tmp_path, capture_output=True, timeout=30)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.decode().split("\0")[:-1] == list(argv[1:])
+    assert list(tmp_path.iterdir()) == [], "the shell ran part of a model name"
+
+
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [
+        ("org/a,trust_remote_code=True", {}),
+        ("org/a", {"revision": "main,trust_remote_code=True"}),
+        ("org/adapter", {"weight_type": WeightType.ADAPTER, "base": "org/b=1"}),
+    ],
+)
+def test_a_name_that_would_add_model_arguments_is_refused(name, fields):
+    options = {"revision": SHA, **fields}
+    with pytest.raises(UnsupportedRequest, match="holds `,` or `=`"):
+        lm_eval_command(
+            name, precision="float16", chat_template=False, suite=get_suite("v2"), **options
+        )
+
+
+def test_precisions_by_value_and_unknown_ones():
+    v2 = get_suite("v2")
+    by_value = lm_eval_command(
+        "org/m", revision="", precision="8bit", chat_template=False, suite=v2
+    )
+    assert by_value.model_args == "pretrained=org/m,load_in_8bit=True,trust_remote_code=False"
+    with pytest.raises(UnsupportedRequest, match="Unknown precision"):
+        lm_eval_command("org/m", revision="", precision="fp8", chat_template=False, suite=v2)
 
 
 LOG = (

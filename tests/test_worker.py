@@ -23,7 +23,7 @@ import pytest
 
 from conftest import REPO
 from leaderboard.backend.scheduler import start_worker, stop_worker
-from leaderboard.backend.spec import build_spec, command_lines
+from leaderboard.backend.spec import build_spec
 from leaderboard.backend.worker import Outcome, Worker
 from leaderboard.config import Settings
 from leaderboard.domain import EvalRequest, Status, parse_results
@@ -179,7 +179,7 @@ def test_a_submitted_model_is_evaluated_and_shows_the_command_lines_scores(
         batch_size="8",
         output_dir=tmp_path / "cli",
     )
-    (command,) = command_lines(spec)
+    (command,) = spec.command().argvs
     env = {**worker_env(settings), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     cli = subprocess.run(
         [sys.executable, "-m", "lm_eval", *command[1:]],

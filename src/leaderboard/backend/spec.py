@@ -1,8 +1,14 @@
 """What to run for one request: the lm-eval model arguments, tasks and options. Pure.
 
-The spec is written as JSON for the child process that runs the harness, and the same spec
-gives the equivalent `lm_eval` command line, which the About tab shows and the tests run to
-check that a worker's scores are the command line's scores.
+The spec is written as JSON for the child process that runs the harness. The `lm_eval`
+command line is built here, once: `LmEvalCommand` turns model arguments, a suite's runs and
+the options into one argv per run and the shell lines to paste. `EvalSpec.command()` gives
+the command equivalent to what a worker runs (the tests run it to check that a worker's
+scores are the command line's), and `lm_eval_command()` the command for a model, revision,
+precision, chat-template choice and suite: the About tab's reproduce instructions (with
+placeholders) and any page that shows how one model was evaluated. Both take their model
+arguments from `model_arguments` and their tasks and shots from the suite, so they cannot
+drift apart. Pure: importing it loads neither torch nor lm-eval (the web app imports it).
 """
 
 from __future__ import annotations
@@ -52,6 +58,63 @@ class EvalSpec:
         runs = tuple(RunSpec(tuple(r["tasks"]), r["num_fewshot"]) for r in data["runs"])
         return cls(**{**data, "runs": runs})
 
+    def command(self, *, device: str | None = None) -> LmEvalCommand:
+        """The `lm_eval` command line equivalent to this spec: what a worker runs, through
+        lm-eval's Python API, written as its command line does it (each run in its own
+        `run<index>` folder, as the child writes them)."""
+        return LmEvalCommand(
+            backend=self.backend,
+            model_args=self.model_args,
+            runs=self.runs,
+            include_path=self.include_path,
+            device=device or self.device,
+            batch_size=self.batch_size,
+            apply_chat_template=self.apply_chat_template,
+            output_path=self.output_dir,
+            run_folders=True,
+        )
+
+
+@dataclass(frozen=True)
+class LmEvalCommand:
+    """The `lm_eval` command line of one evaluation: one invocation per run of its suite."""
+
+    backend: str
+    model_args: str
+    runs: tuple[RunSpec, ...]
+    include_path: str = ""  # the project's own tasks ("" for lm-eval's built-in ones)
+    device: str = "auto"  # "auto": no `--device`, lm-eval takes cuda when there is one
+    batch_size: str = "auto"
+    apply_chat_template: bool = False
+    output_path: str = "results"
+    run_folders: bool = False  # each run writes to `<output_path>/run<index>`
+
+    @property
+    def argvs(self) -> tuple[tuple[str, ...], ...]:
+        commands = []
+        for index, run in enumerate(self.runs):
+            command = ["lm_eval", "run", "--model", self.backend, "--model_args", self.model_args]
+            command += ["--tasks", ",".join(run.tasks)]
+            if run.num_fewshot is not None:
+                command += ["--num_fewshot", str(run.num_fewshot)]
+            if self.include_path:
+                command += ["--include_path", self.include_path]
+            if self.device != "auto":
+                command += ["--device", self.device]
+            command += ["--batch_size", self.batch_size]
+            if self.apply_chat_template:
+                command += ["--apply_chat_template", "--fewshot_as_multiturn"]
+            output = f"{self.output_path}/run{index}" if self.run_folders else self.output_path
+            command += ["--log_samples", "--output_path", output]
+            commands.append(tuple(command))
+        return tuple(commands)
+
+    @property
+    def shell(self) -> str:
+        """The command lines to paste into a POSIX shell, one per run, every argument quoted
+        (`shlex.join`): a model name is never read as shell syntax."""
+        return "\n".join(shlex.join(argv) for argv in self.argvs)
+
 
 DTYPES = {
     Precision.FLOAT16: "float16",
@@ -61,16 +124,41 @@ DTYPES = {
 
 
 def model_args(request: EvalRequest, *, pretrained: str, base: str | None, backend: str) -> str:
-    """lm-eval `model_args` for the request: the pinned commit, the precision's loader, an
-    adapter on its base, and always `trust_remote_code=False`, last, so that neither a
-    default nor a value smuggled into a name can turn remote code on."""
-    if request.weight_type is WeightType.DELTA:
+    """lm-eval `model_args` for the request, as a worker loads it: `pretrained` is the Hub id
+    (pinned to the request's commit) or a local folder (which has no revision)."""
+    pinned = not Path(pretrained).is_absolute() and is_commit(request.revision)
+    return model_arguments(
+        pretrained,
+        revision=request.revision if pinned else "",
+        precision=request.precision,
+        weight_type=request.weight_type,
+        base=base or "",
+        backend=backend,
+    )
+
+
+def model_arguments(
+    pretrained: str,
+    *,
+    revision: str,
+    precision: Precision | str,
+    weight_type: WeightType = WeightType.ORIGINAL,
+    base: str = "",
+    backend: str = "hf",
+) -> str:
+    """lm-eval `model_args`: the revision (when given), the precision's loader, an adapter
+    on its base, and always `trust_remote_code=False`, last, so that neither a default nor a
+    value smuggled into a name can turn remote code on. `precision` is a Precision (or its
+    value), or a placeholder such as `<precision>`, written as the dtype (the About tab)."""
+    if not is_placeholder(precision):
+        precision = next((p for p in Precision if p.value == precision), Precision.UNKNOWN)
+    if weight_type is WeightType.DELTA:
         raise UnsupportedRequest(
             "Delta weights are not supported by this worker: publish the merged weights as an "
             "Original model, or the difference as a PEFT Adapter."
         )
     args: list[tuple[str, str]] = []
-    if request.weight_type is WeightType.ADAPTER:
+    if weight_type is WeightType.ADAPTER:
         if not base:
             raise UnsupportedRequest("An Adapter request needs its base model.")
         args += [("pretrained", base), ("peft", pretrained)]
@@ -78,10 +166,11 @@ def model_args(request: EvalRequest, *, pretrained: str, base: str | None, backe
             raise UnsupportedRequest("Adapters are evaluated with the `hf` backend only.")
     else:
         args.append(("pretrained", pretrained))
-        if not Path(pretrained).is_absolute() and is_commit(request.revision):
-            args.append(("revision", request.revision))
-    precision = request.precision
-    if precision in DTYPES:
+        if revision:
+            args.append(("revision", revision))
+    if is_placeholder(precision):
+        args.append(("dtype", precision))
+    elif precision in DTYPES:
         args.append(("dtype", DTYPES[precision]))
     elif precision is Precision.INT8:
         args.append(("load_in_8bit", "True"))
@@ -101,6 +190,11 @@ def model_args(request: EvalRequest, *, pretrained: str, base: str | None, backe
             )
     args.append(("trust_remote_code", "False"))
     return ",".join(f"{key}={value}" for key, value in args)
+
+
+def is_placeholder(value: str) -> bool:
+    """`<org>/<model>`-style text that stands for a value the reader fills in."""
+    return not isinstance(value, Precision) and value.startswith("<") and value.endswith(">")
 
 
 def refuse_remote_code(arguments: dict) -> None:
@@ -132,7 +226,7 @@ def build_spec(
         model=request.model,
         backend=backend,
         model_args=model_args(request, pretrained=pretrained, base=base, backend=backend),
-        runs=tuple(RunSpec(run.tasks, run.num_fewshot) for run in suite.runs),
+        runs=suite_runs(suite),
         include_path=str(TASKS_DIR) if suite.include_path else "",
         include_defaults=not suite.include_path,
         device=device,
@@ -145,23 +239,44 @@ def build_spec(
     )
 
 
-def command_lines(spec: EvalSpec, *, device: str | None = None) -> list[list[str]]:
-    """The `lm_eval` command line of each run, equivalent to what the worker runs."""
-    commands = []
-    for index, run in enumerate(spec.runs):
-        command = ["lm_eval", "run", "--model", spec.backend, "--model_args", spec.model_args]
-        command += ["--tasks", ",".join(run.tasks)]
-        if run.num_fewshot is not None:
-            command += ["--num_fewshot", str(run.num_fewshot)]
-        if spec.include_path:
-            command += ["--include_path", spec.include_path]
-        command += ["--device", device or spec.device, "--batch_size", spec.batch_size]
-        if spec.apply_chat_template:
-            command += ["--apply_chat_template", "--fewshot_as_multiturn"]
-        command += ["--log_samples", "--output_path", str(Path(spec.output_dir) / f"run{index}")]
-        commands.append(command)
-    return commands
+def suite_runs(suite: Suite) -> tuple[RunSpec, ...]:
+    return tuple(RunSpec(run.tasks, run.num_fewshot) for run in suite.runs)
 
 
-def shell_lines(spec: EvalSpec) -> str:
-    return "\n".join(shlex.join(command) for command in command_lines(spec))
+def lm_eval_command(
+    model: str,
+    *,
+    revision: str,
+    precision: Precision | str,
+    chat_template: bool,
+    suite: Suite,
+    weight_type: WeightType = WeightType.ORIGINAL,
+    base: str = "",
+    backend: str = "hf",
+    batch_size: str = "auto",
+    include_path: str | None = None,
+    output_path: str = "results",
+) -> LmEvalCommand:
+    """The `lm_eval` command that evaluates `model` (a Hub id or a folder) at `revision` (a
+    commit, or "" for none) as a worker does, for a page to show; `.argvs` to run it,
+    `.shell` to paste it. `include_path`: where the project's own tasks are (default: this
+    checkout's), for a suite that has them. UnsupportedRequest when the model cannot be
+    passed to lm-eval (a name holding `,` or `=`, Delta weights)."""
+    arguments = model_arguments(
+        model,
+        revision=revision,
+        precision=precision,
+        weight_type=weight_type,
+        base=base,
+        backend=backend,
+    )
+    include = (include_path or str(TASKS_DIR)) if suite.include_path else ""
+    return LmEvalCommand(
+        backend=backend,
+        model_args=arguments,
+        runs=suite_runs(suite),
+        include_path=include,
+        batch_size=batch_size,
+        apply_chat_template=chat_template,
+        output_path=output_path,
+    )

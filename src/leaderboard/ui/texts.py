@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leaderboard.backend.spec import lm_eval_command
 from leaderboard.suites import Suite
 
 TITLE = "🏆 Open LLM Leaderboard"
@@ -82,18 +83,13 @@ def benchmarks_markdown(suite: Suite) -> str:
 
 
 def reproduce_command(suite: Suite, *, chat_template: bool = False) -> str:
-    """The exact lm-eval command(s) that produce a results file of this suite."""
-    args = (
-        '--model hf --model_args "pretrained=<org>/<model>,revision=<commit sha>,dtype=<precision>,'
-        'trust_remote_code=False"'
-    )
-    extra = " --apply_chat_template --fewshot_as_multiturn" if chat_template else ""
-    include = " --include_path <this repo>/src/leaderboard/tasks" if suite.include_path else ""
-    commands = []
-    for run in suite.runs:
-        shots = "" if run.num_fewshot is None else f" --num_fewshot {run.num_fewshot}"
-        commands.append(
-            f"lm_eval {args} --tasks {','.join(run.tasks)}{shots}{include} "
-            f"--batch_size auto --log_samples --output_path results{extra}"
-        )
-    return "\n".join(commands)
+    """The exact lm-eval command(s) that produce a results file of this suite: the worker's
+    own command builder (`backend.spec.lm_eval_command`), with placeholders to fill in."""
+    return lm_eval_command(
+        "<org>/<model>",
+        revision="<commit sha>",
+        precision="<precision>",
+        chat_template=chat_template,
+        suite=suite,
+        include_path="<this repo>/src/leaderboard/tasks",
+    ).shell
