@@ -363,3 +363,11 @@ def test_errors_quote_the_hubs_message_and_request_id(hub, tmp_path):
     last = hub.requests("GET", HEAD)[-1]
     assert len(hub.requests("GET", HEAD)) == FAST.attempts and len(sleeps) == FAST.attempts - 1
     assert MSG_SERVER_ERROR in str(failed.value) and last.request_id in str(failed.value)
+
+    # No retries allowed: one request, and the message does not claim the Hub "kept failing".
+    hub.clear_log()
+    once = store_for(hub, tmp_path, "once", retry=Retry(attempts=1), sleep=sleeps.append)
+    hub.inject("GET", HEAD, status=503)
+    with pytest.raises(StoreError, match="try again later") as failed:
+        once.list_files()
+    assert "kept failing" not in str(failed.value) and len(hub.requests("GET", HEAD)) == 1

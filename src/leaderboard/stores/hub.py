@@ -351,7 +351,7 @@ class HubStore:
             # huggingface_hub has already retried this request with its own backoff.
             raise self._error(action, exc, retried=True) from exc
         if attempt + 1 >= self.retry.attempts:
-            raise self._error(action, exc, retried=True) from exc
+            raise self._error(action, exc, retried=attempt > 0) from exc
         wait = self._retry_after(exc)
         if wait is not None and wait > self.retry.max_retry_after_seconds:
             raise self._error(action, exc, retry_after=wait) from exc
