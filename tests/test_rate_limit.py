@@ -54,7 +54,11 @@ def models(tmp_path_factory, tiny_model) -> Path:
 
 @pytest.fixture(scope="module")
 def finder(models) -> ModelFinder:
-    return ModelFinder(local=LocalModelSource(models), hub=None)
+    """Its load check done once, up front (it is cached by the files' contents): the races
+    below are between store writes, not twelve child processes importing transformers."""
+    finder = ModelFinder(local=LocalModelSource(models), hub=None)
+    finder.check_loads(finder.inspect(finder.locate("tiny-org/tiny-model", "main")))
+    return finder
 
 
 def policy(limit: str = "5/7"):
