@@ -4,11 +4,13 @@ implements: repo info, tree, resolve, preupload and commit with the parent-commi
 
 Covers the store contract (read, write, compare-and-swap, create-only, delete, paths), the
 mirror (an unchanged head costs one request and downloads nothing; a change downloads only
-the changed file), faults (429, 500 with or without the commit landing, dropped connections:
-bounded retries, no lost or duplicated write), the retry policy (no retry on top of the
-library's own, Retry-After waited for, lost races on their own jittered budget: counted in
-requests and in recorded sleeps, never timed), and errors that say what to fix, quote the
-Hub's message and request id, and never show the token.
+the changed file; threads sharing one store read only committed versions whose blob it has
+stored, and the mirror never goes back), faults (429, 500 with or without the commit landing,
+dropped connections: bounded retries, no lost or duplicated write, a failed write changes
+nothing), the retry policy (no retry on top of the library's own, Retry-After waited for, lost
+races on their own jittered budget: counted in requests and in recorded sleeps, never timed),
+and errors that say what to fix, quote the Hub's message and request id, and never show the
+token.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 import random
 import threading
+import time
 from email.utils import formatdate
 from types import SimpleNamespace
 
@@ -133,6 +136,91 @@ def test_racing_claims_across_machines_exactly_one_wins(hub, tmp_path):
     assert stored["worker"] == winners[0]
 
 
+def test_threads_sharing_one_store_never_read_a_version_it_has_not_stored(hub_server, tmp_path):
+    """A Space shares one HubStore among its concurrent events. Threads of one store write
+    their own file, compare-and-swap a shared one and read each other's files and the listing
+    at the same time: no read fails, each returns the bytes of the version it reports, that
+    version was committed, a thread reads back what it wrote, and no compare-and-swap update
+    is lost. Storing a blob is slowed down, so a store that named a version in its mirror
+    before storing its blob would be caught every time rather than once in a while."""
+    threads, rounds, shared = 6, 6, "org/shared.json"
+    own = [f"org/t{k}.json" for k in range(threads)]
+    hub = hub_server
+    hub.create_repo(REPO, files={shared: b'{"count": 0}', **{p: b"{}" for p in own}})
+    retry = Retry(attempts=4, base_seconds=0.01, conflicts=200, conflict_cap_seconds=0.02)
+    store = store_for(hub, tmp_path, retry=retry)
+    store.list_files()
+    store_blob = store._store_blob
+    store._store_blob = lambda oid, data: (time.sleep(0.003), store_blob(oid, data))
+    reads: list[tuple[str, bytes, str]] = []
+    failures: list[BaseException] = []
+    swapped = [0] * threads
+    barrier = threading.Barrier(threads)
+
+    def work(k: int) -> None:
+        barrier.wait()
+        try:
+            for i in range(rounds):
+                body = json.dumps({"thread": k, "round": i}).encode()
+                store.write(own[k], body)
+                assert store.read(own[k]) == body  # its own write, not an older version
+                content, version = store.read_versioned(shared)
+                count = json.loads(content)["count"]
+                try:
+                    update = json.dumps({"count": count + 1, "by": k}).encode()
+                    store.write(shared, update, expected_version=version)
+                    swapped[k] += 1
+                except ConflictError:
+                    pass
+                for path in (own[(k + 1) % threads], shared):
+                    reads.append((path, *store.read_versioned(path)))
+                for listed in store.list_files(prefix="org"):
+                    reads.append((listed.path, *store.read_versioned(listed.path)))
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(w.is_alive() for w in workers), "a thread never returned"
+    assert failures == []
+    committed: dict[str, set[bytes]] = {}
+    for commit in hub.commits(REPO):
+        for path, content in commit.files.items():
+            committed.setdefault(path, set()).add(content)
+    assert len(reads) > threads * rounds * 2
+    for path, content, version in reads:
+        assert blob_id(content) == version and content in committed[path], (path, content)
+    assert json.loads(hub.files(REPO)[shared])["count"] == sum(swapped) > 0  # none lost
+    assert {f.path: f.version for f in store.list_files()} == {
+        p: blob_id(c) for p, c in hub.files(REPO).items() if p.endswith(".json")
+    }
+
+
+def test_a_write_never_takes_the_mirror_back(hub, tmp_path, monkeypatch):
+    """Between a commit landing and the store recording it, another event of the same store
+    may refresh the mirror past it (here, to another writer's later version of the file): the
+    mirror stays at the newer head rather than go back to the commit it wrote."""
+    store, other = store_for(hub, tmp_path), store_for(hub, tmp_path, "other")
+    store.list_files()
+    create_commit = store.api.create_commit
+
+    def commit_then_refresh_past_it(*args, **kwargs):
+        info = create_commit(*args, **kwargs)
+        other.write(REQUEST, b'{"newer": 1}')
+        store.list_files()
+        return info
+
+    monkeypatch.setattr(store.api, "create_commit", commit_then_refresh_past_it)
+    assert store.write(REQUEST, b'{"older": 1}').version == blob_id(b'{"older": 1}')
+    assert store.read(REQUEST) == b'{"newer": 1}'
+    hub.clear_log()
+    store.list_files()
+    assert hub.requests("GET", "/tree/") == []  # the mirror is at the repo's head
+
+
 def test_an_unchanged_head_downloads_nothing(hub, tmp_path):
     store = store_for(hub, tmp_path)
     store.list_files()
@@ -189,6 +277,16 @@ def test_a_commit_that_landed_but_whose_answer_was_lost_is_not_repeated(hub, tmp
     store.write("org/a_eval_request.json", b'{"claimed": 1}', expected_version=version)
     assert len(hub.commits(REPO)) == before + 1  # one commit, not two
     assert hub.files(REPO)["org/a_eval_request.json"] == b'{"claimed": 1}'
+
+
+def test_a_failed_write_leaves_the_mirror_and_its_blobs_as_they_were(hub, tmp_path):
+    store = store_for(hub, tmp_path, sleep=[].append)
+    before = store.read_versioned(REQUEST)
+    hub.inject("POST", r"/commit/", status=500, times=FAST.attempts)
+    with pytest.raises(StoreError, match="kept failing"):
+        store.write(REQUEST, b'{"lost": 1}')
+    assert store.read_versioned(REQUEST) == before and store.version(REQUEST) == before[1]
+    assert not (store.blobs / blob_id(b'{"lost": 1}')).exists()
 
 
 def test_errors_say_what_to_fix_and_never_show_the_token(hub, tmp_path, caplog):

@@ -5,6 +5,8 @@ one results set, as the Open LLM Leaderboard does.
 Reads keep a local mirror: `list_files` asks for the repo's head (one request) and, only when
 it moved, lists the tree and downloads the files whose blob id changed. A file's version is
 its git blob id. `read` returns the content as of the last listing (`version` looks again).
+One store may serve many threads (a Space's concurrent events): its mirror only ever names
+versions whose blob is stored, and never goes back to an older head.
 
 Writes are commits that name the head they were based on (`parent_commit`). When another
 writer committed in between, the Hub refuses the commit (412); the store re-reads the repo,
@@ -246,10 +248,8 @@ class HubStore:
         message: str = "",
     ) -> StoredFile:
         safe_relative_path(path)
-        oid = blob_id(data)
         operation = CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
-        self._commit(path, operation, oid, expected_version, message or f"Update {path}")
-        self._store_blob(oid, data)
+        oid = self._commit(path, operation, data, expected_version, message or f"Update {path}")
         return StoredFile(path, oid)
 
     def delete(self, path: str, *, expected_version: str | _AnyVersion = ANY_VERSION) -> None:
@@ -259,9 +259,16 @@ class HubStore:
         operation = CommitOperationDelete(path_in_repo=path)
         self._commit(path, operation, None, expected_version, f"Delete {path}")
 
-    def _commit(self, path, operation, new_oid, expected, message) -> None:
-        """One commit guarded by the head it read and by `expected` (the file's version)."""
+    def _commit(self, path, operation, data: bytes | None, expected, message) -> str | None:
+        """One commit guarded by the head it read and by `expected` (the file's version) that
+        writes `data` to `path` (None: deletes it); returns the file's new version.
+
+        The mirror is shared by the store's threads (a Space's concurrent events), so it only
+        ever names versions whose blob is stored: the blob is stored under the lock, just
+        before the mirror names it (`refresh` prunes under the same lock), and only once the
+        commit landed, so a failed one leaves the mirror as it was."""
         action = f"commit {path} to"
+        new_oid = None if data is None else blob_id(data)
         failures = conflicts = 0
         while True:
             retrying = bool(failures or conflicts)
@@ -271,7 +278,7 @@ class HubStore:
                 current = self._mirror.files.get(path)
                 head = self._mirror.head
             if retrying and current == new_oid:
-                return  # an earlier try landed although its answer was lost
+                return new_oid  # an earlier try landed although its answer was lost
             if expected is not ANY_VERSION and current != expected:
                 state = "exists already" if expected is None else "has changed"
                 raise ConflictError(f"{path!r} {state} in {self._location}.")
@@ -304,14 +311,20 @@ class HubStore:
                 self._retry_or_raise(action, exc, failures)
                 failures += 1
             else:
-                with self._lock:  # our commit is the new head: the mirror follows, no listing
-                    if new_oid is None:
-                        self._mirror.files.pop(path, None)
-                    else:
-                        self._mirror.files[path] = new_oid
-                    self._mirror.head = info.oid
-                    self._save_state()
-                return
+                with self._lock:
+                    if data is not None:
+                        self._store_blob(new_oid, data)  # before the mirror can name it
+                    if self._mirror.head == head:
+                        # Our commit is the new head: the mirror follows, no listing.
+                        if new_oid is None:
+                            self._mirror.files.pop(path, None)
+                        else:
+                            self._mirror.files[path] = new_oid
+                        self._mirror.head = info.oid
+                        self._save_state()
+                    # Else another thread's refresh already took the mirror to our commit or
+                    # past it: never back (an unneeded blob goes at the next `_prune`).
+                return new_oid
 
     # -- plumbing ----------------------------------------------------------------------------
 
