@@ -266,12 +266,12 @@ def test_demo_data_writes_synthetic_models_the_table_reads(cli, tmp_path):
 
 BAD_INPUT = [
     (["table", "--suite", "v9"], {}, ["Unknown suite 'v9'", "Known: sample, v1, v2"]),
-    (["table", "--params", "abc"], {}, ["--params", "MIN-MAX", "'abc'"]),
-    (["table", "--columns", "ARC,Bogus"], {}, ["Unknown column 'Bogus'"]),
-    (["table", "--sort", "-nosuch"], {}, ["Unknown column 'nosuch'"]),
+    (["table", "--params", "abc"], {}, ["`params`", "MIN-MAX", "`abc`"]),
+    (["table", "--columns", "ARC,Bogus"], {}, ["`columns` cannot be `Bogus`", "accepted: rank"]),
+    (["table", "--sort", "-nosuch"], {}, ["`sort` cannot be `nosuch`"]),
     (["table", "--search", "@nosuchfield:x"], {}, ["`@nosuchfield:`", "@license:"]),
-    (["table", "--type", "robot"], {}, ["Unknown model type 'robot'", "fine-tuned"]),
-    (["table", "--hide", "flaged"], {}, ["Unknown hide option", "Did you mean 'flagged'"]),
+    (["table", "--type", "robot"], {}, ["`type` cannot be `robot`", "fine-tuned"]),
+    (["table", "--hide", "flaged"], {}, ["`hide` cannot be `flaged`", "Did you mean `flagged`"]),
     (
         ["table"],
         {"LEADERBOARD_SUIT": "v1"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -15,8 +16,9 @@ from leaderboard.query import (
     SEARCH_MAX_CHARS,
     SEARCH_MAX_TERMS,
     Query,
+    ReadQuery,
     filter_mask,
-    from_params,
+    from_values,
     parse_search,
     present,
     run_query,
@@ -25,8 +27,8 @@ from leaderboard.query import (
 )
 from leaderboard.suites import get_suite
 from leaderboard.table.build import build_board
-from leaderboard.table.frames import requests_frame, results_frame
 from leaderboard.table.entries import request_entry, result_entries
+from leaderboard.table.frames import requests_frame, results_frame
 
 V1 = get_suite("v1")
 BENCHMARKS = ("arc", "hellaswag", "mmlu", "truthfulqa", "winogrande", "gsm8k")
@@ -635,29 +637,42 @@ def test_url_parameters_round_trip():
     )
     params = to_params(query)
     assert params["params"] == "7-65.5" and params["sort"] == "gsm8k"
-    assert from_params(params, V1) == query
+    assert from_values(params, V1, strict=False) == ReadQuery(query)
+    assert from_values(params, V1, strict=True).query == query
 
 
 def test_default_query_has_no_parameters():
     assert to_params(Query()) == {}
-    assert from_params({}, V1) == Query()
+    assert from_values({}, V1, strict=True) == ReadQuery(Query())
 
 
 @pytest.mark.parametrize(
-    ("params", "expected"),
+    ("params", "expected", "ignored"),
     [
-        ({"precision": "float16,fp99"}, Query(precisions=("float16",))),
-        ({"type": "robot"}, Query(model_types=())),
-        ({"sort": "-nonexistent"}, Query()),
-        ({"params": "abc-7"}, Query(params_max=7)),
-        ({"params": "7"}, Query()),
-        ({"hide": "merged,everything"}, Query(hide=("merged",))),
-        ({"columns": "gsm8k,bogus"}, Query(columns=("gsm8k",))),
-        ({"params": "-inf-nan"}, Query()),
+        ({"precision": "float16,fp99"}, Query(precisions=("float16",)), "cannot be `fp99`"),
+        ({"type": "robot"}, Query(model_types=()), "`type` cannot be `robot`; accepted: pre"),
+        ({"sort": "-nonexistent"}, Query(), "`sort` cannot be `nonexistent`; accepted: rank"),
+        ({"params": "abc-7"}, Query(), "`params` takes `MIN-MAX` in billions"),
+        ({"params": "7"}, Query(), "not `7`"),
+        ({"hide": "merged,everything"}, Query(hide=("merged",)), "`hide` cannot be `everything`"),
+        ({"columns": "gsm8k,bogus"}, Query(columns=("gsm8k",)), "`columns` cannot be `bogus`"),
+        ({"params": "-inf-nan"}, Query(), "is not a size"),
+        ({"params": "9-3"}, Query(), "the minimum 9 is above the maximum 3"),
+        ({"colour": "red"}, Query(), "`colour` is not a query parameter"),
     ],
-)
-def test_old_or_hand_edited_links_are_read_leniently(params, expected):
-    assert from_params(params, V1) == expected
+)  # fmt: skip
+def test_old_or_hand_edited_links_keep_the_good_values_and_say_what_was_ignored(
+    params, expected, ignored
+):
+    read = from_values(params, V1, strict=False)
+    assert read.query == expected
+    assert len(read.ignored) == 1 and ignored in read.ignored[0]
+    with pytest.raises(QueryError, match=re.escape(ignored)):
+        from_values(params, V1, strict=True)
+
+
+def test_gradios_own_url_parameters_and_the_board_are_not_query_parameters():
+    assert from_values({"__theme": "dark", "board": "v1"}, V1, strict=True) == ReadQuery(Query())
 
 
 def test_no_row_is_lost_or_duplicated_by_filters():

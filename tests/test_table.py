@@ -384,8 +384,8 @@ def test_queue_groups_are_newest_first_ties_by_file_name_and_can_be_limited():
     from datetime import UTC, datetime
 
     from leaderboard.domain import EvalRequest, Status
-    from leaderboard.table.frames import requests_frame
     from leaderboard.table.entries import request_entry
+    from leaderboard.table.frames import requests_frame
     from leaderboard.table.queue import queue_groups
 
     def entry(name: str, day: int, status: Status) -> dict:

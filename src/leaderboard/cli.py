@@ -25,7 +25,7 @@ from leaderboard.query import (
     to_records,
 )
 from leaderboard.suites import SUITES, get_suite
-from leaderboard.table import TableLoader, column_by_label_or_key
+from leaderboard.table import TableLoader
 from leaderboard.table.queue import queue_groups, status_json, unreadable_rows
 
 log = logging.getLogger("leaderboard")
@@ -239,43 +239,26 @@ def _status(args, settings) -> int:
     return 0
 
 
-def _split(raw: str | None) -> tuple[str, ...] | None:
-    return None if raw is None else tuple(p.strip() for p in raw.split(",") if p.strip())
-
-
 def table_query(args, suite) -> Query:
-    low, high = None, None
-    if args.params:
-        low_text, _, high_text = args.params.partition("-")
-        low = float(low_text) if low_text else None
-        high = float(high_text) if high_text else None
-    columns = _split(args.columns)
-    if columns is not None:
-        columns = tuple(column_by_label_or_key(suite, name).key for name in columns)
-    sort = args.sort
-    return Query(
-        search=args.search,
-        model_types=_split(args.type),
-        precisions=_split(args.precision),
-        weight_types=_split(args.weight_type),
-        params_min=low,
-        params_max=high,
-        sizes=_split(args.size) or (),
-        hide=_split(args.hide) or (),
-        columns=columns,
-        sort=column_by_label_or_key(suite, sort.lstrip("-")).key,
-        descending=sort.startswith("-"),
-    )
+    """The options as the one query grammar reads them (strictly: a bad value is an error)."""
+    values = {
+        "search": args.search,
+        "type": args.type,
+        "precision": args.precision,
+        "weight_type": args.weight_type,
+        "params": args.params,
+        "size": args.size,
+        "hide": args.hide,
+        "columns": args.columns,
+        "sort": args.sort,
+    }
+    return Query.from_values(values, suite, strict=True).query
 
 
 def _table(args, settings) -> int:
     snapshot = TableLoader.from_settings(settings).load()
     suite = get_suite(args.suite or snapshot.default_suite or settings.suite)
-    try:
-        query = table_query(args, suite)
-    except ValueError as exc:
-        print(f"error: --params takes `MIN-MAX` in billions ({exc})", file=sys.stderr)
-        return 2
+    query = table_query(args, suite)  # a bad value: QueryError, printed by main
     rows = present(run_query(snapshot.board(suite.name), suite, query), suite, links=False)
     if args.csv:
         rows.to_csv(sys.stdout, index=False, lineterminator="\n")

@@ -1,12 +1,14 @@
 """Search, filter, sort and present a board. Pure: no gradio, no I/O, vectorised.
 
-A `Query` is the whole state of the leaderboard's controls. It round-trips through URL
-parameters (`to_params` / `from_params`) so that any view can be shared as a link, and the
-same Query drives the UI, the `/query` API endpoint and `python -m leaderboard table`.
+A `Query` is the whole state of the leaderboard's controls. Every entry point (the tab's
+controls, URL parameters, the `/query` API, `python -m leaderboard table`) reads its values
+with one function, `from_values`, strictly (API, CLI) or leniently (URLs); `to_params`
+writes a Query back as URL parameters that `from_values` reads to the same Query.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -68,6 +70,11 @@ class Query:
 
     def with_changes(self, **changes: object) -> Query:
         return replace(self, **changes)
+
+    @staticmethod
+    def from_values(values: Mapping[str, object], suite: Suite, *, strict: bool) -> ReadQuery:
+        """See `from_values`: the one reader of every entry point's values."""
+        return from_values(values, suite, strict=strict)
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -420,48 +427,221 @@ def to_params(query: Query) -> dict[str, str]:
     return params
 
 
-def from_params(params: Mapping[str, str], suite: Suite) -> Query:
-    """Read URL parameters leniently: values that no longer exist are dropped, not fatal,
-    because shared links outlive the options they were made with."""
-    column_keys = [c.key for c in board_columns(suite)]
-    sort = params.get("sort", "-average") or "-average"
-    descending = sort.startswith("-")
-    sort_key = sort.lstrip("-")
-    return Query(
-        search=params.get("search", ""),
-        model_types=_choices(params.get("type"), [m.short for m in MODEL_TYPE_CHOICES]),
-        precisions=_choices(params.get("precision"), [p.value for p in PRECISION_CHOICES]),
-        weight_types=_choices(params.get("weight_type"), [w.value for w in WEIGHT_TYPE_CHOICES]),
-        params_min=_range(params.get("params"))[0],
-        params_max=_range(params.get("params"))[1],
-        sizes=_choices(params.get("size"), [b.key for b in SIZE_BUCKETS]) or (),
-        hide=_choices(params.get("hide"), list(HIDE_OPTIONS)) or (),
-        columns=_choices(params.get("columns"), column_keys),
-        sort=sort_key if sort_key in column_keys else "average",
-        descending=descending if sort_key in column_keys else True,
+# --- one grammar for every entry point --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadQuery:
+    query: Query
+    ignored: tuple[str, ...] = ()  # what a lenient read left out, each with its reason
+
+
+# The names a query's values go by, everywhere: URL parameters, the `/query` API (which
+# takes them as typed arguments), `python -m leaderboard table` (as `--<name>` options) and
+# the tab's controls. Each reads a comma-separated string or a list of strings; `params` also
+# reads a (min, max) pair of numbers, `sort` a column key or label with `-` for descending.
+QUERY_NAMES = ("search", "type", "precision", "weight_type", "params", "size", "hide")
+QUERY_NAMES += ("columns", "sort")
+OTHER_NAMES = ("board",)  # read beside the query (which board); `__x` names are Gradio's own
+
+
+def choices_of(suite: Suite) -> dict[str, list[str]]:
+    """The accepted values of each choice parameter."""
+    return {
+        "type": [m.short for m in MODEL_TYPE_CHOICES],
+        "precision": [p.value for p in PRECISION_CHOICES],
+        "weight_type": [w.value for w in WEIGHT_TYPE_CHOICES],
+        "size": [b.key for b in SIZE_BUCKETS],
+        "hide": list(HIDE_OPTIONS),
+        "columns": [c.key for c in board_columns(suite)],
+    }
+
+
+def from_values(values: Mapping[str, object], suite: Suite, *, strict: bool) -> ReadQuery:
+    """The Query that `values` describe, read the same way for every entry point.
+
+    A missing or None value is the default: no filter, the suite's default columns, sorted
+    by Average, descending. A choice parameter (`type`, `precision`, `weight_type`) given as
+    a list, even an empty one, keeps exactly the rows with those values (an empty list keeps
+    none, as unticking every box does); listing every choice is no filter. `size` and `hide`
+    add a filter for each value listed. `params` bounds the size in billions (`7-`, `-3`,
+    `3-7`; 0 or empty is no bound, as no model has 0 parameters).
+
+    Strict (the API, the CLI): a value no control offers raises QueryError naming the
+    parameter and the accepted values. Lenient (a shared URL, which outlives the options it
+    was made with): the value is left out, the rest kept, and `ignored` says what and why."""
+    unknown_names = [name for name in values if name not in (*QUERY_NAMES, *OTHER_NAMES)]
+    unknown_names = [name for name in unknown_names if not str(name).startswith("__")]
+    ignored: list[str] = []
+    for name in unknown_names:
+        _refuse(
+            f"`{_quote(str(name))}` is not a query parameter; use {', '.join(QUERY_NAMES)}.",
+            strict,
+            ignored,
+        )
+    allowed = choices_of(suite)
+
+    def choices(name: str) -> tuple[str, ...] | None:
+        return _read_choices(name, values.get(name), allowed[name], strict, ignored)
+
+    model_types = _all_is_none(choices("type"), allowed["type"])
+    precisions = _all_is_none(choices("precision"), allowed["precision"])
+    weight_types = _all_is_none(choices("weight_type"), allowed["weight_type"])
+    params_min, params_max = _read_params(values.get("params"), strict, ignored)
+    columns = _read_columns(values.get("columns"), suite, strict, ignored)
+    sort, descending = _read_sort(values.get("sort"), suite, strict, ignored)
+    search = values.get("search")
+    if search is not None and not isinstance(search, str):
+        _refuse(f"`search` must be text, not {type(search).__name__}.", strict, ignored)
+        search = None
+    query = Query(
+        search=(search or "").strip(),
+        model_types=model_types,
+        precisions=precisions,
+        weight_types=weight_types,
+        params_min=params_min,
+        params_max=params_max,
+        sizes=choices("size") or (),
+        hide=choices("hide") or (),
+        columns=columns,
+        sort=sort,
+        descending=descending,
     )
+    return ReadQuery(query, tuple(ignored))
 
 
-def _choices(raw: str | None, allowed: list[str]) -> tuple[str, ...] | None:
+def _refuse(message: str, strict: bool, ignored: list[str]) -> None:
+    if strict:
+        raise QueryError(message)
+    ignored.append(message)
+
+
+def _items(name: str, raw: object, strict: bool, ignored: list[str]) -> list[str] | None:
+    """A comma-separated string or a list of strings, as a list (None: not given)."""
     if raw is None:
         return None
-    wanted = {part.strip() for part in raw.split(",") if part.strip()}
-    return tuple(value for value in allowed if value in wanted)
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(raw, list | tuple) and all(isinstance(item, str) for item in raw):
+        return [item.strip() for item in raw if item.strip()]
+    _refuse(f"`{name}` takes a list of text values, not {type(raw).__name__}.", strict, ignored)
+    return None
 
 
-def _range(raw: str | None) -> tuple[float | None, float | None]:
-    if not raw or "-" not in raw:
-        return None, None
-    low, _, high = raw.partition("-")
-    return _float_or_none(low), _float_or_none(high)
-
-
-def _float_or_none(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
+def _read_choices(
+    name: str, raw: object, allowed: list[str], strict: bool, ignored: list[str]
+) -> tuple[str, ...] | None:
+    items = _items(name, raw, strict, ignored)
+    if items is None:
         return None
-    return value if math.isfinite(value) and value >= 0 else None
+    for item in items:
+        if item not in allowed:
+            _refuse(_not_accepted(name, item, allowed), strict, ignored)
+    return tuple(value for value in allowed if value in items)  # in the controls' order
+
+
+def _all_is_none(chosen: tuple[str, ...] | None, allowed: list[str]) -> tuple[str, ...] | None:
+    return None if chosen is not None and len(chosen) == len(allowed) else chosen
+
+
+_PARAMS_HELP = "`params` takes `MIN-MAX` in billions, as in `3-7`, `7-` or `-3`"
+
+
+def _read_params(raw: object, strict: bool, ignored: list[str]):
+    if raw is None or raw == "":
+        return None, None
+    if isinstance(raw, str):
+        if "-" not in raw:
+            _refuse(f"{_PARAMS_HELP}, not `{_quote(raw)}`.", strict, ignored)
+            return None, None
+        low_text, _, high_text = raw.partition("-")
+        bounds = [low_text.strip(), high_text.strip()]
+    elif isinstance(raw, list | tuple) and len(raw) == 2:
+        bounds = list(raw)
+    else:
+        _refuse(f"{_PARAMS_HELP}, not {type(raw).__name__}.", strict, ignored)
+        return None, None
+    read = []
+    for bound in bounds:
+        value = _bound(bound)
+        if value is _BAD:
+            _refuse(f"{_PARAMS_HELP}: `{_quote(str(bound))}` is not a size.", strict, ignored)
+            return None, None
+        read.append(value)
+    low, high = read
+    if low is not None and high is not None and low > high:
+        _refuse(
+            f"{_PARAMS_HELP}: the minimum {low:g} is above the maximum {high:g}.", strict, ignored
+        )
+        return None, None
+    return low, high
+
+
+_BAD = object()
+
+
+def _bound(raw: object) -> float | object | None:
+    """A size bound: None for none (empty, None or 0), _BAD for anything but a finite number
+    from 0 up."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        return _BAD
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _BAD
+    if not math.isfinite(value) or value < 0:
+        return _BAD
+    return value or None
+
+
+def _read_columns(raw: object, suite: Suite, strict: bool, ignored: list[str]):
+    items = _items("columns", raw, strict, ignored)
+    if items is None:
+        return None
+    by_name = {}
+    for column in board_columns(suite):
+        by_name[column.key.lower()] = column.key
+        by_name[column.label.lower()] = column.key
+    chosen = set()
+    for item in items:
+        key = by_name.get(item.lower())
+        if key is None:
+            known = [c.key for c in board_columns(suite)]
+            _refuse(_not_accepted("columns", item, known), strict, ignored)
+        else:
+            chosen.add(key)
+    keys = tuple(c.key for c in board_columns(suite) if c.key in chosen and not c.pinned)
+    defaults = tuple(k for k in default_visible_keys(suite) if k not in _pinned(suite))
+    return None if keys == defaults else keys
+
+
+def _pinned(suite: Suite) -> set[str]:
+    return {c.key for c in board_columns(suite) if c.pinned}
+
+
+def _read_sort(raw: object, suite: Suite, strict: bool, ignored: list[str]) -> tuple[str, bool]:
+    if raw is None or raw == "":
+        return "average", True
+    if not isinstance(raw, str):
+        _refuse(f"`sort` takes a column key, not {type(raw).__name__}.", strict, ignored)
+        return "average", True
+    descending = raw.startswith("-")
+    name = raw.lstrip("-").strip().lower()
+    for column in board_columns(suite):
+        if name in (column.key.lower(), column.label.lower()):
+            return column.key, descending
+    known = [c.key for c in board_columns(suite)]
+    message = _not_accepted("sort", raw.lstrip("-"), known, note=" (`-` before one: descending)")
+    _refuse(message, strict, ignored)
+    return "average", True
+
+
+def _not_accepted(name: str, value: str, accepted: list[str], note: str = "") -> str:
+    close = difflib.get_close_matches(value.lstrip("-"), accepted, n=1)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    return f"`{name}` cannot be `{_quote(value)}`; accepted: {', '.join(accepted)}{note}.{hint}"
 
 
 def _number(value: float) -> str:

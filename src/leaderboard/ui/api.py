@@ -7,7 +7,7 @@ import gradio as gr
 from leaderboard.errors import LeaderboardError
 from leaderboard.query import Query, present, run_query, to_records
 from leaderboard.suites import get_suite
-from leaderboard.table import TableLoader, column_by_label_or_key
+from leaderboard.table import TableLoader
 from leaderboard.table.queue import status_json
 
 
@@ -32,25 +32,25 @@ def register_api(loader: TableLoader) -> None:
         `Model` as plain `org/name`. Filters take the values of `python -m leaderboard table`
         (model types: pretrained, continuously-pretrained, fine-tuned, chat, merge,
         multimodal, other; sizes: edge, consumer, midrange, gpurich; hide: merged, moe,
-        flagged, unavailable); an empty list or null means no filter."""
+        flagged, unavailable). Null means no filter; a list keeps exactly the rows with
+        those values (an empty list keeps none). A value that is not accepted is refused
+        with the accepted ones."""
         try:
             snapshot = loader.snapshot
             suite = get_suite(board or snapshot.default_suite or "v2")
-            request = Query(
-                search=search or "",
-                model_types=tuple(model_types) if model_types else None,
-                precisions=tuple(precisions) if precisions else None,
-                weight_types=tuple(weight_types) if weight_types else None,
-                params_min=params_min,
-                params_max=params_max,
-                sizes=tuple(sizes or ()),
-                hide=tuple(hide or ()),
-                columns=tuple(column_by_label_or_key(suite, c).key for c in columns)
-                if columns
-                else None,
-                sort=column_by_label_or_key(suite, sort or "average").key,
-                descending=descending,
-            )
+            sort = sort or "average"
+            values = {
+                "search": search,
+                "type": model_types,
+                "precision": precisions,
+                "weight_type": weight_types,
+                "params": [params_min, params_max],
+                "size": sizes,
+                "hide": hide,
+                "columns": columns,
+                "sort": sort if sort.startswith("-") else ("-" if descending else "") + sort,
+            }
+            request = Query.from_values(values, suite, strict=True).query
             rows = present(
                 run_query(snapshot.board(suite.name), suite, request), suite, links=False
             )

@@ -21,7 +21,6 @@ from leaderboard.query import (
     SIZE_BUCKETS,
     WEIGHT_TYPE_CHOICES,
     Query,
-    from_params,
     present,
     run_query,
     to_params,
@@ -43,11 +42,6 @@ PUSH_URL_JS = """(qs) => {
   window.history.replaceState(null, "", url.toString());
   return [];
 }"""
-
-
-def _all_or_selection(selected: list[str] | None, everything: list[str]) -> tuple[str, ...] | None:
-    chosen = [value for value in everything if value in (selected or [])]
-    return None if len(chosen) == len(everything) else tuple(chosen)
 
 
 def column_choices(suite: Suite) -> list[tuple[str, str]]:
@@ -139,25 +133,21 @@ class LeaderboardView:
         sort: str,
         order: str,
     ) -> Query:
-        valid_columns = [key for _, key in column_choices(suite)]
-        chosen = tuple(key for key in valid_columns if key in (columns or []))
-        defaults = tuple(key for key in default_visible_keys(suite) if key in valid_columns)
-        sort_keys = [key for _, key in sort_choices(suite)]
-        return Query(
-            search=(search or "").strip(),
-            model_types=_all_or_selection(model_types, ALL_TYPES),
-            precisions=_all_or_selection(precisions, ALL_PRECISIONS),
-            weight_types=_all_or_selection(weight_types, ALL_WEIGHT_TYPES),
-            # Gradio's Number shows an unset box as 0 and sends 0 once it loses focus; no
-            # model has 0 parameters, so 0 means "no bound" (else "at most 0B" hides all).
-            params_min=params_min or None,
-            params_max=params_max or None,
-            sizes=tuple(b.key for b in SIZE_BUCKETS if b.key in (sizes or [])),
-            hide=tuple(key for key in HIDE_OPTIONS if key in (hide or [])),
-            columns=None if chosen == defaults else chosen,
-            sort=sort if sort in sort_keys else "average",
-            descending=order != ASCENDING,
-        )
+        """The controls' values read by the one query grammar (strictly: they only offer
+        accepted values). Gradio's Number shows an unset box as 0 and sends 0 once it loses
+        focus; the grammar reads a 0 bound as no bound."""
+        values = {
+            "search": search or "",
+            "type": model_types or [],
+            "precision": precisions or [],
+            "weight_type": weight_types or [],
+            "params": [params_min, params_max],
+            "size": sizes or [],
+            "hide": hide or [],
+            "columns": columns or [],
+            "sort": ("" if order == ASCENDING else "-") + (sort or "average"),
+        }
+        return Query.from_values(values, suite, strict=True).query
 
     # -- callbacks -----------------------------------------------------------------------------
 
@@ -189,36 +179,14 @@ class LeaderboardView:
             return gr.skip(), gr.skip(), gr.skip()
         return gr.Dataframe(value=rows, datatype=datatypes(rows, suite)), count, url
 
-    def update(
-        self,
-        board: str,
-        search: str,
-        model_types: list[str],
-        precisions: list[str],
-        weight_types: list[str],
-        sizes: list[str],
-        params_min: float | None,
-        params_max: float | None,
-        hide: list[str],
-        columns: list[str],
-        sort: str,
-        order: str,
-    ):
+    def update(self, board: str, *controls):
+        """`controls`: the values of `LeaderboardTab.inputs` after the board, in that order."""
         suite = get_suite(board or self.loader.snapshot.default_suite or "v2")
-        query = self.query_from_controls(
-            suite,
-            search,
-            model_types,
-            precisions,
-            weight_types,
-            sizes,
-            params_min,
-            params_max,
-            hide,
-            columns,
-            sort,
-            order,
-        )
+        try:
+            query = self.query_from_controls(suite, *controls)
+        except LeaderboardError as exc:
+            warn(str(exc))
+            return gr.skip(), gr.skip(), gr.skip()
         return self.view(suite, query)
 
     def switch_board(self, board: str):
@@ -237,7 +205,10 @@ class LeaderboardView:
         if not params and generation == snapshot.generation:
             return [gr.skip()] * 16
         suite = get_suite(wanted if wanted in snapshot.boards else snapshot.default_suite or "v2")
-        query = from_params(params, suite)
+        read = Query.from_values(params, suite, strict=False)
+        query = read.query
+        if read.ignored:  # the rest of the link still applies
+            warn("Some of this link's settings were ignored: " + " ".join(read.ignored))
         table, count, url = self.view(suite, query)
         return [
             gr.Radio(
