@@ -43,27 +43,29 @@ class Precision(StrEnum):
     def parse(cls, raw: object) -> Precision:
         text = str(raw or "").strip()
         text = text.removeprefix("torch.")
-        lowered = text.lower()
-        aliases = {
-            "float16": cls.FLOAT16,
-            "fp16": cls.FLOAT16,
-            "half": cls.FLOAT16,
-            "bfloat16": cls.BFLOAT16,
-            "bf16": cls.BFLOAT16,
-            "float32": cls.FLOAT32,
-            "fp32": cls.FLOAT32,
-            "float": cls.FLOAT32,
-            "8bit": cls.INT8,
-            "int8": cls.INT8,
-            "4bit": cls.INT4,
-            "int4": cls.INT4,
-            "gptq": cls.GPTQ,
-        }
-        return aliases.get(lowered, cls.UNKNOWN)
+        return _PRECISION_ALIASES.get(text.lower(), cls.UNKNOWN)
 
     @classmethod
     def submittable(cls) -> tuple[Precision, ...]:
         return (cls.FLOAT16, cls.BFLOAT16, cls.INT8, cls.INT4, cls.GPTQ)
+
+
+# Read once, not per parse: a cold build parses every file's precision and weight type.
+_PRECISION_ALIASES = {
+    "float16": Precision.FLOAT16,
+    "fp16": Precision.FLOAT16,
+    "half": Precision.FLOAT16,
+    "bfloat16": Precision.BFLOAT16,
+    "bf16": Precision.BFLOAT16,
+    "float32": Precision.FLOAT32,
+    "fp32": Precision.FLOAT32,
+    "float": Precision.FLOAT32,
+    "8bit": Precision.INT8,
+    "int8": Precision.INT8,
+    "4bit": Precision.INT4,
+    "int4": Precision.INT4,
+    "gptq": Precision.GPTQ,
+}
 
 
 class WeightType(StrEnum):
@@ -73,11 +75,7 @@ class WeightType(StrEnum):
 
     @classmethod
     def parse(cls, raw: object) -> WeightType:
-        text = str(raw or "").strip().lower()
-        for member in cls:
-            if member.value.lower() == text:
-                return member
-        return cls.ORIGINAL
+        return _WEIGHT_TYPES.get(str(raw or "").strip().lower(), cls.ORIGINAL)
 
 
 class ModelType(StrEnum):
@@ -139,3 +137,6 @@ _PARSE_RULES: tuple[tuple[ModelType, tuple[str, ...]], ...] = (
     (ModelType.MERGE, ("🤝", "merge")),
     (ModelType.MULTIMODAL, ("🌸", "multimodal")),
 )
+
+
+_WEIGHT_TYPES = {member.value.lower(): member for member in WeightType}

@@ -32,12 +32,9 @@ def lower_bound(num_choices: int | None) -> float:
 LOWEST, HIGHEST = 0.0, 1.0
 
 
-@dataclass(frozen=True)
-class Reading:
-    """A raw value as a file holds it, with the standard error the file gives for it."""
-
-    value: float
-    stderr: float | None = None
+# A raw value as a file holds it, and the standard error the file gives for it: a plain
+# tuple, as a cold build makes one per benchmark part of every file.
+Reading = tuple[float, float | None]
 
 
 @dataclass(frozen=True)
@@ -49,17 +46,30 @@ class Source:
     metrics: tuple[str, ...]
 
     def read(self, result: EvalResult, n_shot: int | None) -> Reading | None:
+        # The hot loop of scoring (once per part of every file): lookups inlined.
+        metrics = result.metrics
         for task in self.tasks:
-            values = result.metrics.get(task)
+            values = metrics.get(task)
             if values is None:
                 continue
-            if n_shot is not None and not _shots_match(result, task, n_shot):
-                continue
+            if n_shot is not None:
+                stated = result.n_shot.get(task)
+                if (
+                    stated is not None
+                    and stated != n_shot
+                    and not _group_of_zero(result, task, stated)
+                ):
+                    continue
             for metric in self.metrics:
                 value = values.get(metric)
                 if value is not None and LOWEST <= value <= HIGHEST:
-                    return Reading(value, result.stderr(task, metric))
+                    errors = result.stderrs.get(task)
+                    return value, (errors.get(metric) if errors else None)
         return None
+
+
+def _group_of_zero(result: EvalResult, task: str, stated: int) -> bool:
+    return stated == 0 and task in result.groups
 
 
 def _shots_match(result: EvalResult, task: str, n_shot: int) -> bool:
@@ -86,6 +96,9 @@ class Scoring(StrEnum):
     SINGLE = "single"  # one value, normalized with its part's lower bound
     MEAN = "mean"  # mean of the parts' raw values, then normalized (IFEval; MMLU in v1)
     NORMALIZED_MEAN = "normalized mean"  # each part normalized, then averaged (BBH, MuSR)
+
+
+_SINGLE, _MEAN = Scoring.SINGLE, Scoring.MEAN  # read once: member lookups cost in a hot loop
 
 
 @dataclass(frozen=True)
@@ -125,35 +138,36 @@ class BenchmarkScore:
 
 def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore | None:
     readings = [part.read(result, benchmark.n_shot) for part in benchmark.parts]
-    complete = all(reading is not None for reading in readings)
+    complete = None not in readings
     aggregate = _aggregate(result, benchmark)
-    if benchmark.scoring is Scoring.SINGLE:
+    scoring = benchmark.scoring
+    if scoring is _SINGLE:
         part = benchmark.parts[0]
         reading = readings[0] if readings[0] is not None else aggregate
         if reading is None:
             return None
-        raw = reading.value
-        return BenchmarkScore(raw, normalize(raw, lower_bound(part.num_choices)), reading.stderr)
-    if benchmark.scoring is Scoring.MEAN:
+        raw, stderr = reading
+        return BenchmarkScore(raw, normalize(raw, lower_bound(part.num_choices)), stderr)
+    if scoring is _MEAN:
         if complete:
-            raw = sum(r.value for r in readings) / len(readings)  # type: ignore[union-attr]
+            raw = sum(r[0] for r in readings) / len(readings)  # type: ignore[index]
             stderr = _combined_stderr(readings, [1] * len(readings))
         elif aggregate is not None:
-            raw, stderr = aggregate.value, aggregate.stderr
+            raw, stderr = aggregate
         else:
             return None
         return BenchmarkScore(raw, normalize(raw, 0.0), stderr)
     if not complete:
         return None
     normalized = [
-        normalize(reading.value, lower_bound(part.num_choices))  # type: ignore[union-attr]
+        normalize(reading[0], lower_bound(part.num_choices))  # type: ignore[index]
         for part, reading in zip(benchmark.parts, readings, strict=True)
     ]
     if aggregate is not None:
-        raw, stderr = aggregate.value, aggregate.stderr
+        raw, stderr = aggregate
     else:
         weights = _weights(result, benchmark)
-        values = [r.value for r in readings]  # type: ignore[union-attr]
+        values = [r[0] for r in readings]  # type: ignore[index]
         raw = sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
         stderr = _combined_stderr(readings, weights)
     return BenchmarkScore(raw, sum(normalized) / len(normalized), stderr)
@@ -179,10 +193,10 @@ def _weights(result: EvalResult, benchmark: Benchmark) -> list[int]:
 
 def _combined_stderr(readings: list, weights: list[int]) -> float | None:
     """The stderr of a weighted mean of independent values; None if any part has none."""
-    if any(reading.stderr is None for reading in readings):
+    if any(stderr is None for _, stderr in readings):
         return None
     total = sum(weights)
-    variance = sum((w * r.stderr) ** 2 for w, r in zip(weights, readings, strict=True))
+    variance = sum((w * r[1]) ** 2 for w, r in zip(weights, readings, strict=True))
     return variance**0.5 / total
 
 

@@ -98,6 +98,9 @@ def _progress(request: EvalRequest) -> str:
 
 
 _UNKNOWN = ModelType.UNKNOWN
+_SYMBOLS = {member: member.symbol for member in ModelType}
+# Readers. Enum fields are read as their members: a StrEnum member is its value as text, and
+# `.value` costs a descriptor call per row of a cold build.
 _result = attrgetter  # a ResultEntry's attribute
 _request = attrgetter  # an EvalRequest's attribute
 
@@ -113,7 +116,7 @@ FIELDS: tuple[Field, ...] = (
         description="Rank by Average (ties share a rank).", pinned=True, lead=True,
     ),
     Field(
-        "type_symbol", Dtype.TEXT, Board.REQUEST, request=lambda r: r.model_type.symbol,
+        "type_symbol", Dtype.TEXT, Board.REQUEST, request=lambda r: _SYMBOLS[r.model_type],
         default=_UNKNOWN.symbol, label="T", visible=True, description="Model type, as a symbol.",
         pinned=True, lead=True,
     ),
@@ -127,7 +130,7 @@ FIELDS: tuple[Field, ...] = (
         description="Mean of the benchmark scores.", decimals=2, lead=True,
     ),
     Field(
-        "model_type", Dtype.TEXT, Board.REQUEST, request=lambda r: r.model_type.value,
+        "model_type", Dtype.TEXT, Board.REQUEST, request=_request("model_type"),
         default=_UNKNOWN.value, label="Type", visible=True,
         description="How the model was trained.", search="type",
     ),
@@ -137,12 +140,12 @@ FIELDS: tuple[Field, ...] = (
         description="Model class in its config.", search="architecture",
     ),
     Field(
-        "precision", Dtype.TEXT, Board.KEY, request=lambda r: r.precision.value,
-        result=lambda e: e.result.precision.value, label="Precision", visible=True,
+        "precision", Dtype.TEXT, Board.KEY, request=_request("precision"),
+        result=_result("result.precision"), label="Precision", visible=True,
         description="Weights' precision at evaluation.", search="precision", exact=True,
     ),
     Field(
-        "weight_type", Dtype.TEXT, Board.REQUEST, request=lambda r: r.weight_type.value,
+        "weight_type", Dtype.TEXT, Board.REQUEST, request=_request("weight_type"),
         default="Original", label="Weight type", description="Original, Delta or Adapter.",
     ),
     Field(
@@ -209,7 +212,7 @@ FIELDS: tuple[Field, ...] = (
     # Kept for building boards and for the queue, not shown as board columns:
     Field("evaluated_at", Dtype.TIME, result=_result("result.evaluated_at")),
     Field("evaluation_seconds", Dtype.FLOAT, result=_result("result.evaluation_seconds")),
-    Field("status", Dtype.TEXT, request=lambda r: r.status.value),
+    Field("status", Dtype.TEXT, request=_request("status")),
     Field("revision", Dtype.TEXT, request=_request("revision")),
     Field("submitted_at", Dtype.TIME, request=_request("submitted_time")),
     Field("sender", Dtype.TEXT, request=_request("sender")),
