@@ -152,7 +152,17 @@ SETTINGS: tuple[Setting, ...] = (
         "refresh_seconds",
         "60",
         "How often the app checks the stores for new or changed files and folds them into the "
-        "table without a restart; `0` turns the check off.",
+        "table without a restart; `0` turns the check off. A local folder is also watched "
+        "for file-system events, so its new files are on the board within a second.",
+        _parse_seconds,
+    ),
+    Setting(
+        "LEADERBOARD_RESCAN_SECONDS",
+        "rescan_seconds",
+        "600",
+        "How often a watched local folder is listed in full anyway, the safety net for events "
+        "a file system may not report (network folders); a check in between reads only the "
+        "files that events named; `0` lists in full at every check.",
         _parse_seconds,
     ),
     Setting(
@@ -330,6 +340,7 @@ class Settings:
     suite: str = "v2"
     cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
     refresh_seconds: int = 60
+    rescan_seconds: int = 600
     max_rows: int = 100
     co2_power_kw: float = 5.6
     co2_grid_g_per_kwh: float = 269.8

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import orjson
@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 PACKAGE = Path(leaderboard.__file__).resolve().parent
 SHAPING_SOURCES = ("domain", "suites", "table")  # packages whose code shapes a row
 _META, _RESULTS, _REQUESTS = "meta.json", "results.parquet", "requests.parquet"
+
+
+def _board_file(suite: str) -> str:
+    return f"board-{suite}.parquet"  # suite names are lowercase identifiers (registration)
 
 
 def fingerprint(settings: Settings, suites: Mapping[str, Suite] = SUITES) -> str:
@@ -59,6 +63,9 @@ class CachedEntries:
     results: pd.DataFrame
     requests: pd.DataFrame
     skipped: tuple[Skipped, ...]
+    # The boards built from these entries, so that a warm start need not build them again.
+    boards: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    board_order: tuple[str, ...] = ()
 
 
 class EntryCache:
@@ -79,6 +86,8 @@ class EntryCache:
             results = pd.read_parquet(self.folder / _RESULTS)
             requests = pd.read_parquet(self.folder / _REQUESTS)
             skipped = tuple(Skipped(**item) for item in meta.get("skipped", []))
+            order = tuple(meta.get("board_order", ()))
+            boards = {name: pd.read_parquet(self.folder / _board_file(name)) for name in order}
         except FileNotFoundError:
             return None
         except Exception as exc:
@@ -87,7 +96,7 @@ class EntryCache:
         if list(results.columns) != results_columns or list(requests.columns) != request_columns:
             log.warning("Ignoring the table cache in %s: other columns", self.folder)
             return None
-        return CachedEntries(results, requests, skipped)
+        return CachedEntries(results, requests, skipped, boards, order)
 
     def write(self, entries: CachedEntries, *, stores: tuple[str, str]) -> None:
         """Replace the cache, each file atomically, meta last: a reader that finds the new
@@ -95,7 +104,9 @@ class EntryCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / _META).unlink(missing_ok=True)
-            for name, frame in ((_RESULTS, entries.results), (_REQUESTS, entries.requests)):
+            frames = [(_RESULTS, entries.results), (_REQUESTS, entries.requests)]
+            frames += [(_board_file(name), entries.boards[name]) for name in entries.board_order]
+            for name, frame in frames:
                 temp = self.folder / f".{name}.tmp"
                 frame.to_parquet(temp, index=False)
                 temp.replace(self.folder / name)
@@ -104,6 +115,7 @@ class EntryCache:
                 "results_store": stores[0],
                 "queue_store": stores[1],
                 "skipped": [asdict(s) for s in entries.skipped],
+                "board_order": list(entries.board_order),
             }
             temp = self.folder / f".{_META}.tmp"
             temp.write_bytes(orjson.dumps(meta))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 import gradio as gr
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -51,7 +52,9 @@ def build_app(
 ) -> gr.Blocks:
     """The whole app; `loader` is shared with the refresh job (tests pass their own)."""
     loader = loader or TableLoader.from_settings(settings)
-    loader.load()
+    loader.load(validate=False)  # a warm start serves the cached boards; `serve` checks them
+    if settings.refresh_seconds:
+        loader.watch()  # local folders: a new file is on the board within a second
     submitter = submitter or submitter_from_settings(settings, loader.queue_store)
     anonymous_sender = ANONYMOUS_SENDER if settings.anonymous_submissions else None
     my_submissions = make_my_submissions(loader, anonymous_sender)
@@ -141,6 +144,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     worker = start_worker_in_app(loader, settings) if settings.worker else None
     try:
         demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX_SIZE).launch(
+            prevent_thread_lock=True,  # answer first, then check the cached table (below)
             server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
             footer_links=["api", "settings"],
@@ -148,6 +152,11 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             max_file_size=MAX_FILE_SIZE,
             app_kwargs={"middleware": [Middleware(RequestLimits)]},
         )
+        if not loader.validated:  # fold in what changed while the app was not running
+            check = threading.Thread(target=_refresh, args=(loader,), name="table-check")
+            check.daemon = True
+            check.start()
+        demo.block_thread()
     finally:
         if worker is not None:
             from leaderboard.backend.scheduler import stop_worker
