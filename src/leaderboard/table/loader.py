@@ -278,6 +278,9 @@ class TableLoader:
                 )
             else:
                 boards[name] = board
+        self._swap_in(boards, tuple(order))
+
+    def _swap_in(self, boards: dict[str, pd.DataFrame], order: tuple[str, ...]) -> None:
         self._generation += 1
         self._snapshot = Snapshot(
             generation=self._generation,
@@ -285,7 +288,7 @@ class TableLoader:
             requests=self._requests,
             skipped=tuple(self._skipped.values()),
             boards=boards,
-            board_order=tuple(order),
+            board_order=order,
         )
 
     # -- cache -------------------------------------------------------------------------------
@@ -305,15 +308,7 @@ class TableLoader:
     def _publish_cached(self, cached: CachedEntries) -> None:
         """The boards as the cache holds them: built by this code (the fingerprint says so)
         from these entries, so they are what a build would give."""
-        self._generation += 1
-        self._snapshot = Snapshot(
-            generation=self._generation,
-            results=self._results,
-            requests=self._requests,
-            skipped=tuple(self._skipped.values()),
-            boards=dict(cached.boards),
-            board_order=tuple(cached.board_order),
-        )
+        self._swap_in(dict(cached.boards), tuple(cached.board_order))
 
     def _write_cache(self) -> None:
         if self.cache is not None and self._snapshot is not None:
