@@ -5,10 +5,27 @@ from __future__ import annotations
 import gradio as gr
 
 from leaderboard.errors import LeaderboardError
-from leaderboard.query import Query, present, run_query, to_records
+from leaderboard.query import (
+    HIDE_OPTIONS,
+    MODEL_TYPE_CHOICES,
+    SIZE_BUCKETS,
+    Query,
+    present,
+    run_query,
+    to_records,
+)
 from leaderboard.suites import get_suite
 from leaderboard.table import TableLoader
 from leaderboard.table.queue import status_json
+
+QUERY_DOC = (
+    "Leaderboard rows as shown by default: one object per row, keyed by column label, `Model` "
+    "as plain `org/name`. Filters take the values of `python -m leaderboard table` (model "
+    f"types: {', '.join(m.short for m in MODEL_TYPE_CHOICES)}; sizes: "
+    f"{', '.join(b.key for b in SIZE_BUCKETS)}; hide: {', '.join(HIDE_OPTIONS)}). Null means "
+    "no filter; a list keeps exactly the rows with those values (an empty list keeps none). "
+    "A value that is not accepted is refused with the accepted ones."
+)
 
 
 def register_api(loader: TableLoader) -> None:
@@ -28,13 +45,6 @@ def register_api(loader: TableLoader) -> None:
         sort: str = "average",
         descending: bool = True,
     ) -> list[dict]:
-        """Leaderboard rows as shown by default: one object per row, keyed by column label,
-        `Model` as plain `org/name`. Filters take the values of `python -m leaderboard table`
-        (model types: pretrained, continuously-pretrained, fine-tuned, chat, merge,
-        multimodal, other; sizes: edge, consumer, midrange, gpurich; hide: merged, moe,
-        flagged, unavailable). Null means no filter; a list keeps exactly the rows with
-        those values (an empty list keeps none). A value that is not accepted is refused
-        with the accepted ones."""
         try:
             snapshot = loader.snapshot
             suite = get_suite(board or snapshot.default_suite or "v2")
@@ -64,5 +74,6 @@ def register_api(loader: TableLoader) -> None:
         snapshot = loader.snapshot
         return status_json(snapshot.requests, snapshot.skipped)
 
+    query.__doc__ = QUERY_DOC  # the API page lists the accepted values, from their tables
     gr.api(query, api_name="query")
     gr.api(queue, api_name="queue")
