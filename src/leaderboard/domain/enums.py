@@ -7,6 +7,7 @@ raise on a value that merely looks old.
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 
 
@@ -102,13 +103,7 @@ class ModelType(StrEnum):
     def parse(cls, raw: object) -> ModelType:
         if isinstance(raw, list | tuple):  # `"model_type": []` in old template files
             raw = raw[0] if raw else ""
-        text = str(raw or "").strip().lower().replace(" ", "").replace("_", "-")
-        if not text:
-            return cls.UNKNOWN
-        for member, needles in _PARSE_RULES:
-            if any(needle in text for needle in needles):
-                return member
-        return cls.UNKNOWN
+        return _model_type_of(str(raw or ""))
 
     @classmethod
     def from_short(cls, short: str) -> ModelType:
@@ -140,3 +135,13 @@ _PARSE_RULES: tuple[tuple[ModelType, tuple[str, ...]], ...] = (
 
 
 _WEIGHT_TYPES = {member.value.lower(): member for member in WeightType}
+
+
+@functools.lru_cache(maxsize=1024)  # a store holds a few distinct spellings, read per file
+def _model_type_of(raw: str) -> ModelType:
+    text = raw.strip().lower().replace(" ", "").replace("_", "-")
+    if text:
+        for member, needles in _PARSE_RULES:
+            if any(needle in text for needle in needles):
+                return member
+    return ModelType.UNKNOWN

@@ -200,7 +200,6 @@ class EvalRequest:
             known = ", ".join(s.value for s in Status)
             raise FieldError("status", f"is {preview(raw_status)}, not one of {known}") from None
         progress = read_object(data, "progress")
-        known = set(STANDARD_KEYS) | set(OWN_KEYS)
         return cls(
             model=model,
             precision=Precision.parse(read_text(data, "precision")),
@@ -231,7 +230,7 @@ class EvalRequest:
             log_path=read_text(data, "log_path"),
             log_tail=read_text(data, "log_tail"),
             progress=Progress.from_json(progress) if progress is not None else None,
-            extra=MappingProxyType({k: v for k, v in data.items() if k not in known}),
+            extra=MappingProxyType({k: v for k, v in data.items() if k not in _KNOWN_KEYS}),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -280,6 +279,7 @@ class EvalRequest:
 
 
 MAX_ATTEMPTS = 1_000_000
+_KNOWN_KEYS = frozenset(STANDARD_KEYS) | frozenset(OWN_KEYS)
 
 
 def _as_params(value: object) -> float | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from typing import NamedTuple
 
 from leaderboard.domain.results import EvalResult
 
@@ -127,8 +128,7 @@ class Benchmark:
         )
 
 
-@dataclass(frozen=True)
-class BenchmarkScore:
+class BenchmarkScore(NamedTuple):  # a tuple: one per benchmark of every file in a cold build
     raw: float  # 0-1, as the harness reports it
     normalized: float  # 0-100, what the leaderboard shows and averages
     # Standard error of `raw` (0-1) from the file's own stderr values (parts combined as
@@ -139,11 +139,10 @@ class BenchmarkScore:
 def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore | None:
     readings = [part.read(result, benchmark.n_shot) for part in benchmark.parts]
     complete = None not in readings
-    aggregate = _aggregate(result, benchmark)
     scoring = benchmark.scoring
     if scoring is _SINGLE:
         part = benchmark.parts[0]
-        reading = readings[0] if readings[0] is not None else aggregate
+        reading = readings[0] if readings[0] is not None else _aggregate(result, benchmark)
         if reading is None:
             return None
         raw, stderr = reading
@@ -152,13 +151,14 @@ def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore 
         if complete:
             raw = sum(r[0] for r in readings) / len(readings)  # type: ignore[index]
             stderr = _combined_stderr(readings, [1] * len(readings))
-        elif aggregate is not None:
+        elif (aggregate := _aggregate(result, benchmark)) is not None:
             raw, stderr = aggregate
         else:
             return None
         return BenchmarkScore(raw, normalize(raw, 0.0), stderr)
     if not complete:
         return None
+    aggregate = _aggregate(result, benchmark)
     normalized = [
         normalize(reading[0], lower_bound(part.num_choices))  # type: ignore[index]
         for part, reading in zip(benchmark.parts, readings, strict=True)

@@ -45,10 +45,7 @@ REQUEST_COLUMNS = (*FILE_KEYS, *(f.key for f in REQUEST_FIELDS))
 
 
 def results_frame(entries: Sequence[ResultEntry], suites: Mapping[str, Suite] = SUITES):
-    data: dict[str, object] = {
-        "path": [e.path for e in entries],
-        "version": [e.version for e in entries],
-    }
+    data = _file_columns(entries)
     for field in RESULT_FIELDS:
         read = field.result
         data[field.key] = _typed([read(e) for e in entries], field)
@@ -60,25 +57,22 @@ def results_frame(entries: Sequence[ResultEntry], suites: Mapping[str, Suite] = 
             if score.stderr is not None:
                 scores[score_column(entry.suite, key, STDERR)][row] = score.stderr
     data.update(scores)
-    return _frame(data)
+    return pd.DataFrame(data)
 
 
 def requests_frame(entries: Sequence[RequestEntry]) -> pd.DataFrame:
-    data: dict[str, object] = {
-        "path": [e.path for e in entries],
-        "version": [e.version for e in entries],
-    }
+    data = _file_columns(entries)
     for field in REQUEST_FIELDS:
         read = field.request
         data[field.key] = _typed([read(e.request) for e in entries], field)
-    return _frame(data)
+    return pd.DataFrame(data)
 
 
-def _frame(data: dict[str, object]) -> pd.DataFrame:
-    frame = pd.DataFrame(data)
-    for key in FILE_KEYS:
-        frame[key] = frame[key].astype("str")
-    return frame
+def _file_columns(entries: Sequence[ResultEntry] | Sequence[RequestEntry]) -> dict[str, object]:
+    return {
+        "path": pd.Series([e.path for e in entries], dtype="str"),
+        "version": pd.Series([e.version for e in entries], dtype="str"),
+    }
 
 
 def _typed(values: list, field: Field) -> pd.Series:

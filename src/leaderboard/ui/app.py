@@ -53,8 +53,6 @@ def build_app(
     """The whole app; `loader` is shared with the refresh job (tests pass their own)."""
     loader = loader or TableLoader.from_settings(settings)
     loader.load(validate=False)  # a warm start serves the cached boards; `serve` checks them
-    if settings.refresh_seconds:
-        loader.watch()  # local folders: a new file is on the board within a second
     submitter = submitter or submitter_from_settings(settings, loader.queue_store)
     anonymous_sender = ANONYMOUS_SENDER if settings.anonymous_submissions else None
     my_submissions = make_my_submissions(loader, anonymous_sender)
@@ -107,6 +105,16 @@ def start_refresh(loader: TableLoader, settings: Settings) -> BackgroundSchedule
     return scheduler
 
 
+def _watch_and_check(loader: TableLoader, settings: Settings) -> None:
+    """Once the app answers: watch local folders (a new file is then on the board within a
+    second; watching 100,000 folders takes seconds), then fold in what changed while the
+    app was not running (a warm start served the cached boards unchecked)."""
+    if settings.refresh_seconds:
+        loader.watch()
+    if settings.refresh_seconds or not loader.validated:
+        _refresh(loader)
+
+
 def _refresh(loader: TableLoader) -> None:
     if loader.refresh():
         log.info("Table refreshed: generation %d", loader.snapshot.generation)
@@ -152,10 +160,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             max_file_size=MAX_FILE_SIZE,
             app_kwargs={"middleware": [Middleware(RequestLimits)]},
         )
-        if not loader.validated:  # fold in what changed while the app was not running
-            check = threading.Thread(target=_refresh, args=(loader,), name="table-check")
-            check.daemon = True
-            check.start()
+        check = threading.Thread(target=_watch_and_check, args=(loader, settings))
+        check.daemon = True
+        check.start()
         demo.block_thread()
     finally:
         if worker is not None:
