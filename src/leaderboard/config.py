@@ -42,6 +42,13 @@ def _parse_seconds(raw: str) -> int:
     return value
 
 
+def _parse_count(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 def _parse_suite(raw: str) -> str:
     from leaderboard.suites import get_suite  # late: suites import nothing from config
 
@@ -164,6 +171,15 @@ SETTINGS: tuple[Setting, ...] = (
         "a file system may not report (network folders); a check in between reads only the "
         "files that events named; `0` lists in full at every check.",
         _parse_seconds,
+    ),
+    Setting(
+        "LEADERBOARD_BROWSER_ROWS",
+        "browser_rows",
+        "0",
+        "Boards of up to this many models are held in the browser, which searches, filters "
+        "and sorts them without a server round trip (being built; `0`, the default for now, "
+        "keeps the server-side table).",
+        _parse_count,
     ),
     Setting(
         "LEADERBOARD_MAX_ROWS",
@@ -340,6 +356,7 @@ class Settings:
     suite: str = "v2"
     cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
     refresh_seconds: int = 60
+    browser_rows: int = 0
     rescan_seconds: int = 600
     max_rows: int = 100
     co2_power_kw: float = 5.6

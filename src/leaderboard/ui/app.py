@@ -60,7 +60,9 @@ def build_app(
         gr.Markdown(f"# {TITLE}\n{INTRODUCTION}", elem_id="intro")
         with gr.Tabs():
             with gr.Tab("🏅 Leaderboard", id="leaderboard"):
-                view = LeaderboardView(loader, max_rows=settings.max_rows)
+                view = LeaderboardView(
+                    loader, max_rows=settings.max_rows, browser_rows=settings.browser_rows
+                )
                 tab = build_leaderboard_tab(view)
             with gr.Tab("📝 About", id="about"):
                 build_about_tab(loader, settings.suite)

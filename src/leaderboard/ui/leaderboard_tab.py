@@ -27,6 +27,7 @@ from leaderboard.query import (
 )
 from leaderboard.suites import Suite, get_suite
 from leaderboard.table import Kind, TableLoader, board_columns, default_visible_keys
+from leaderboard.ui.board_view import APPLY_JS, instant_board, payload_for
 from leaderboard.ui.safe import warn
 from leaderboard.ui.texts import SEARCH_PLACEHOLDER
 
@@ -112,9 +113,26 @@ class LeaderboardTab:
 class LeaderboardView:
     """Callbacks of the tab, bound to a loader whose snapshot may be refreshed at any time."""
 
-    def __init__(self, loader: TableLoader, *, max_rows: int):
+    def __init__(self, loader: TableLoader, *, max_rows: int, browser_rows: int = 0):
         self.loader = loader
         self.max_rows = max_rows  # rows sent to the browser; queries always run over all
+        self.browser_rows = browser_rows  # boards up to this many rows live in the browser
+
+    @property
+    def instant(self) -> bool:
+        """Whether the boards live in the browser: every board at most `browser_rows` rows
+        (decided when the page is built; a board that outgrows it is still served)."""
+        boards = self.loader.snapshot.boards.values()
+        return (
+            self.browser_rows > 0 and max((len(b) for b in boards), default=0) <= self.browser_rows
+        )
+
+    def switch_payload(self, board: str) -> dict:
+        return self.payload(get_suite(board))
+
+    def payload(self, suite: Suite) -> dict:
+        snapshot = self.loader.snapshot
+        return payload_for(snapshot.board(suite.name), suite, default_board=snapshot.default_suite)
 
     # -- controls <-> Query --------------------------------------------------------------------
 
@@ -209,7 +227,12 @@ class LeaderboardView:
         query = read.query
         if read.ignored:  # the rest of the link still applies
             warn("Some of this link's settings were ignored: " + " ".join(read.ignored))
-        table, count, url = self.view(suite, query)
+        if self.instant:  # the page applies the link itself; send a board it lacks
+            fresh = suite.name != snapshot.default_suite or generation != snapshot.generation
+            table = self.payload(suite) if fresh else gr.skip()
+            count, url = gr.skip(), gr.skip()
+        else:
+            table, count, url = self.view(suite, query)
         return [
             gr.Radio(
                 choices=board_choices(self.loader),
@@ -311,18 +334,23 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
             order = gr.Radio(
                 choices=[DESCENDING, ASCENDING], value=DESCENDING, label="Order", elem_id="order"
             )
-    count = gr.Markdown(initial_count, elem_id="row-count")
-    table = gr.Dataframe(
-        value=initial_rows,
-        datatype=datatypes(initial_rows, suite),
-        interactive=False,
-        max_height=800,
-        elem_id="leaderboard-table",
-        buttons=["fullscreen", "copy"],
-        show_search="none",
-        pinned_columns=3,
-        wrap=False,
-        latex_delimiters=[],  # no KaTeX: cells show text as its characters
+    instant = view.instant
+    count = gr.Markdown(initial_count, elem_id="row-count", visible=not instant)
+    table = (
+        instant_board(view.payload(suite))
+        if instant
+        else gr.Dataframe(
+            value=initial_rows,
+            datatype=datatypes(initial_rows, suite),
+            interactive=False,
+            max_height=800,
+            elem_id="leaderboard-table",
+            buttons=["fullscreen", "copy"],
+            show_search="none",
+            pinned_columns=3,
+            wrap=False,
+            latex_delimiters=[],  # no KaTeX: cells show text as its characters
+        )
     )
     url_state = gr.Textbox(visible=False, elem_id="url-state")
     generation = gr.State(snapshot.generation)
@@ -363,20 +391,27 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
         sort.input,
         order.input,
     ]
-    gr.on(
-        triggers,
-        view.update,
-        inputs=tab.inputs,
-        outputs=tab.view_outputs,
-        show_progress="hidden",
-        trigger_mode="always_last",
-        api_visibility="private",
-    ).then(None, inputs=url_state, js=PUSH_URL_JS, api_visibility="private")
-    board.input(
+    if instant:  # filters, search and sort run in the page: no server call per click
+        gr.on(triggers, None, inputs=tab.inputs, js=APPLY_JS, api_visibility="private")
+    else:
+        gr.on(
+            triggers,
+            view.update,
+            inputs=tab.inputs,
+            outputs=tab.view_outputs,
+            show_progress="hidden",
+            trigger_mode="always_last",
+            api_visibility="private",
+        ).then(None, inputs=url_state, js=PUSH_URL_JS, api_visibility="private")
+    switched = board.input(
         view.switch_board, inputs=board, outputs=[columns, sort], api_visibility="private"
-    ).then(view.update, inputs=tab.inputs, outputs=tab.view_outputs, api_visibility="private").then(
-        None, inputs=url_state, js=PUSH_URL_JS, api_visibility="private"
     )
+    if instant:
+        switched.then(view.switch_payload, inputs=board, outputs=table, api_visibility="private")
+    else:
+        switched.then(
+            view.update, inputs=tab.inputs, outputs=tab.view_outputs, api_visibility="private"
+        ).then(None, inputs=url_state, js=PUSH_URL_JS, api_visibility="private")
     return tab
 
 

@@ -1,0 +1,107 @@
+"""The instant board: the Leaderboard tab's table held in the browser (`gr.HTML`).
+
+The board travels once, as the columnar payload of `board_payload.py`; the tab's controls
+then run `static/board_query.js` (query.py's grammar, in JavaScript) and
+`static/board_view.js` (a virtualized `<table>`) in the page: a click or a search redraws
+the rows without a server round trip. Boards above `LEADERBOARD_BROWSER_ROWS` models keep
+the server-side table (`leaderboard_tab.py`), which sends only the rows shown.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from leaderboard.domain.names import is_repo_id
+from leaderboard.suites import Suite
+from leaderboard.ui.board_payload import board_payload
+
+STATIC = Path(__file__).parent / "static"
+
+TEMPLATE = """
+<div class="lb-board">
+  <p class="lb-count" role="status" aria-live="polite"></p>
+  <p class="lb-message" role="alert" hidden></p>
+  <div class="lb-scroll" tabindex="0" role="region" aria-label="Leaderboard rows">
+    <table class="lb-table"><thead></thead><tbody></tbody></table>
+  </div>
+</div>
+"""
+
+CSS = """
+.lb-scroll { max-height: 70vh; overflow: auto; border: 1px solid var(--border-color-primary); }
+.lb-scroll:focus-visible, .lb-table button:focus-visible {
+  outline: 2px solid var(--color-accent); }
+.lb-table { border-collapse: separate; border-spacing: 0; font-size: 0.92rem;
+  width: max-content; }
+.lb-table th, .lb-table td { padding: 0 0.6rem; height: 34px; box-sizing: border-box;
+  white-space: nowrap; border-bottom: 1px solid var(--border-color-primary); }
+.lb-table thead th { position: sticky; top: 0; z-index: 2;
+  background: var(--background-fill-secondary); }
+.lb-table th button { all: unset; cursor: pointer; font-weight: 600; }
+.lb-table th[aria-sort="descending"] button::after { content: " ▼"; }
+.lb-table th[aria-sort="ascending"] button::after { content: " ▲"; }
+.lb-table .lb-pinned { position: sticky; z-index: 1; background: var(--background-fill-primary); }
+.lb-table thead .lb-pinned { z-index: 3; background: var(--background-fill-secondary); }
+.lb-table .lb-number { text-align: right; font-variant-numeric: tabular-nums; }
+.lb-table .lb-spacer td, .lb-table tr.lb-spacer { border: 0; padding: 0; }
+.lb-message { color: var(--error-text-color, #b91c1c); }
+"""
+
+
+@cache
+def _script() -> str:
+    """The engine, then the view: one js_on_load, no file served, nothing fetched."""
+    return (STATIC / "board_query.js").read_text() + "\n" + (STATIC / "board_view.js").read_text()
+
+
+def payload_for(board: pd.DataFrame, suite: Suite, *, default_board: str | None) -> dict:
+    """The board's payload, with which model names may be links (decided here, by the same
+    rule as every other link: a well-formed Hub id) and which board a URL may leave out."""
+    payload = board_payload(board, suite)
+    payload["linkable"] = [int(is_repo_id(str(model))) for model in board["model"]]
+    payload["default_board"] = default_board
+    return payload
+
+
+def instant_board(payload: dict) -> gr.HTML:
+    return gr.HTML(
+        value=payload,
+        html_template=TEMPLATE,
+        css_template=CSS,
+        js_on_load=_script(),
+        elem_id="instant-board",
+        apply_default_css=False,
+    )
+
+
+# Runs in the browser on every control change (no server call): the controls' values, in
+# LeaderboardTab.inputs order, become URL-style parameters that the engine reads as a link
+# would be read (`from_values`, lenient: the controls offer only accepted values).
+APPLY_JS = """(board, search, types, precisions, weightTypes, sizes, low, high, hide, columns,
+  sort, order) => {
+  const view = window.leaderboardBoard;
+  if (!view) return [];
+  const params = new URLSearchParams();
+  params.set("search", search || "");
+  params.set("type", (types || []).join(","));
+  params.set("precision", (precisions || []).join(","));
+  params.set("weight_type", (weightTypes || []).join(","));
+  params.set("size", (sizes || []).join(","));
+  params.set("hide", (hide || []).join(","));
+  params.set("columns", (columns || []).join(","));
+  if (low || high) params.set("params", `${low || ""}-${high || ""}`);
+  params.set("sort", (order === "ascending" ? "" : "-") + (sort || "average"));
+  const read = BoardQuery.fromParams(view.payload, params);
+  if (view.apply(read.query)) {
+    const url = new URL(window.location.href);
+    const shown = window.leaderboardToParams(read.query);
+    if (board && board !== view.payload.default_board) shown.set("board", board);
+    url.search = shown.toString() ? "?" + shown.toString() : "";
+    window.history.replaceState(null, "", url.toString());
+  }
+  return [];
+}"""

@@ -1,0 +1,174 @@
+"""The instant board (`LEADERBOARD_BROWSER_ROWS`): the Leaderboard tab's table held in the page,
+driven in headless Chromium against the real app. It checks behaviour, not timings: the rows
+and their order for every case of the query grammar's table, no server call per click, the
+URL kept in step, every row reachable by scrolling, names shown as text."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from conftest import copy_demo_stores, start_app, stop_app
+from test_browser import Visitor, app_env
+from test_query_grammar import CASES, IDS, in_process, url_params
+from test_table import EXPECTED_ORDER
+
+READ_JS = """() => {
+  const board = document.querySelector('#instant-board .lb-board');
+  if (!board || !board.dataset.ready) return null;
+  const rows = [...board.querySelectorAll('tbody tr.lb-row')];
+  const headers = [...board.querySelectorAll('thead th')].map(th => th.innerText.trim());
+  const model = headers.indexOf('Model');
+  return {
+    headers,
+    models: rows.map(tr => tr.children[model].innerText),
+    links: rows.map(tr => tr.children[model].querySelector('a')?.getAttribute('href') ?? null),
+    count: board.querySelector('.lb-count').innerText,
+    total: Number(board.querySelector('table').getAttribute('aria-rowcount')) - 1,
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def instant_app(tmp_path_factory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("instant")
+    queue, results = copy_demo_stores(root)
+    env = app_env(queue, results, root) | {"LEADERBOARD_BROWSER_ROWS": "200000"}
+    process, url = start_app(env)
+    yield url
+    stop_app(process)
+
+
+@pytest.fixture
+def visitor(browser, instant_app) -> Iterator[Visitor]:
+    visitor = Visitor(browser, instant_app)
+    yield visitor
+    visitor.check_and_close()
+
+
+def read(page, expected_count: int | None = None) -> dict:
+    condition = f"(n) => {{ const r = ({READ_JS})(); return r && (n === null || r.total === n); }}"
+    with contextlib.suppress(PlaywrightTimeout):  # the assertions say what is shown instead
+        page.wait_for_function(condition, arg=expected_count)
+    return page.evaluate(READ_JS)
+
+
+def test_the_board_is_in_the_page_with_its_links(visitor):
+    visitor.page.goto(visitor.base_url)
+    shown = read(visitor.page, 12)
+    assert shown["models"] == [model for model, _ in EXPECTED_ORDER]
+    assert shown["count"] == "Showing 12 of 12 models"
+    pairs = zip(shown["models"], shown["links"], strict=True)
+    assert all(link == f"https://huggingface.co/{model}" for model, link in pairs)
+    assert shown["headers"][:4] == ["Rank", "T", "Model", "Average ⬆️"]
+
+
+LOAD_EVENTS = 3  # the page's own: the link applied to the controls, the queue, my submissions
+
+
+def test_a_click_filters_in_the_page_without_a_server_call(visitor):
+    page = visitor.page
+    joins: list[str] = []
+    page.on("request", lambda r: joins.append(r.url) if "/queue/join" in r.url else None)
+    page.goto(visitor.base_url)
+    read(page, 12)
+    deadline = time.monotonic() + 20
+    while len(joins) < LOAD_EVENTS and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    before = len(joins)
+    assert before == LOAD_EVENTS, joins
+    page.locator("#filter-precision").get_by_label("bfloat16").uncheck()
+    shown = read(page, 10)
+    assert "Weyaxi/SauerkrautLM-UNA-SOLAR-Instruct" not in shown["models"]
+    assert len(shown["models"]) == 10
+    page.wait_for_function("() => location.search.includes('precision=')")
+    assert len(joins) == before  # the click, the redraw and the URL: all in the page
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_every_case_of_the_grammar_table_gives_the_servers_rows(visitor, case, request):
+    reference = in_process(request.getfixturevalue("grammar_view"), case)
+    visitor.page.goto(visitor.base_url + "?" + urlencode(url_params(case)))
+    shown = read(visitor.page, len(reference))
+    assert shown["models"][: len(reference)] == reference[: len(shown["models"])]
+    assert shown["total"] == len(reference)
+
+
+@pytest.fixture(scope="module")
+def grammar_view(tmp_path_factory):
+    from leaderboard.config import Settings
+    from leaderboard.stores import LocalStore
+    from leaderboard.table import TableLoader
+    from leaderboard.ui.leaderboard_tab import LeaderboardView
+
+    root = tmp_path_factory.mktemp("instant-reference")
+    queue, results = copy_demo_stores(root)
+    settings = Settings(queue=str(queue), results=str(results), cache_dir=str(root / "cache"))
+    loader = TableLoader(LocalStore(results), LocalStore(queue), settings)
+    loader.load()
+    return LeaderboardView(loader, max_rows=100)
+
+
+def test_html_in_names_and_licenses_is_shown_as_text(browser, tmp_path):
+    from conftest import eval_request, write_json
+    from test_browser import IMG, SCRIPT, results_file
+
+    queue, results = copy_demo_stores(tmp_path)
+    sha = "1111111111111111111111111111111111111111"
+    write_json(results, "evil/model/results_2024-01-01T00-00-00.json", results_file(IMG, sha))
+    write_json(queue, "evil/model_eval_request_False_float16_Original.json",
+               eval_request(IMG, revision=sha, license=SCRIPT))  # fmt: skip
+    env = app_env(queue, results, tmp_path) | {"LEADERBOARD_BROWSER_ROWS": "200000"}
+    process, url = start_app(env)
+    visitor = Visitor(browser, url)
+    try:
+        page = visitor.page
+        page.goto(url + "?search=onerror&columns=license")
+        shown = read(page, 1)
+        assert shown["models"] == [IMG] and shown["links"] == [None]  # not a Hub id: no link
+        board = page.locator("#instant-board")
+        assert board.locator("img").count() == 0 and board.locator("script").count() == 0
+        assert board.get_by_text(SCRIPT, exact=True).count() == 1
+        assert visitor.dialogs == []
+    finally:
+        visitor.check_and_close()
+        stop_app(process)
+
+
+def test_every_row_of_a_large_board_can_be_scrolled_to(browser, tmp_path):
+    """3,000 models: the page holds them all but draws only the rows in view."""
+    from leaderboard.demo_data import write_synthetic
+    from leaderboard.stores import LocalStore
+    from leaderboard.suites import get_suite
+
+    queue, results = tmp_path / "queue", tmp_path / "results"
+    write_synthetic(
+        3_000, get_suite("v2"), queue=LocalStore(queue), results=LocalStore(results), seed=3
+    )
+    env = app_env(queue, results, tmp_path) | {"LEADERBOARD_BROWSER_ROWS": "200000"}
+    process, url = start_app(env)
+    visitor = Visitor(browser, url)
+    try:
+        page = visitor.page
+        page.goto(url)
+        first = read(page, 3_000)
+        assert len(first["models"]) < 100  # virtualized: only the rows in view exist
+        page.locator("#instant-board .lb-scroll").evaluate(
+            "el => { el.scrollTop = el.scrollHeight; }"
+        )
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#instant-board tbody tr.lb-row')]"
+            ".at(-1)?.getAttribute('aria-rowindex') === '3001'"  # the header is row 1
+        )
+        last = read(page, 3_000)
+        assert last["models"][-1] != first["models"][-1]
+        header = page.locator("#instant-board thead th").first
+        assert header.is_visible()  # the header sticks while the rows scroll
+    finally:
+        visitor.check_and_close()
+        stop_app(process)
