@@ -172,3 +172,26 @@ def test_every_row_of_a_large_board_can_be_scrolled_to(browser, tmp_path):
     finally:
         visitor.check_and_close()
         stop_app(process)
+
+
+def test_a_header_click_sorts_and_the_next_filter_keeps_that_sort(visitor, grammar_view):
+    from test_query_grammar import Case
+
+    page = visitor.page
+    page.goto(visitor.base_url)
+    read(page, 12)
+    likes = page.locator("#instant-board thead th", has_text="Hub ❤️").get_by_role("button")
+    likes.click()  # descending first
+    expected = in_process(grammar_view, Case("likes", sort="likes"))
+    page.wait_for_function("() => location.search.includes('sort=-likes')")
+    assert read(page, 12)["models"] == expected
+    assert (
+        page.locator("#instant-board thead th[aria-sort=descending]")
+        .inner_text()
+        .startswith("Hub ❤️")
+    )
+    page.locator("#filter-precision").get_by_label("bfloat16").uncheck()
+    narrowed = in_process(grammar_view, Case("f16", sort="likes", precisions=["float16", "8bit",
+        "4bit", "GPTQ", "float32", "Unknown"]))  # fmt: skip
+    assert read(page, 10)["models"] == narrowed
+    assert "sort=-likes" in page.url

@@ -94,14 +94,13 @@ APPLY_JS = """(board, search, types, precisions, weightTypes, sizes, low, high, 
   params.set("hide", (hide || []).join(","));
   params.set("columns", (columns || []).join(","));
   if (low || high) params.set("params", `${low || ""}-${high || ""}`);
-  params.set("sort", (order === "ascending" ? "" : "-") + (sort || "average"));
-  const read = BoardQuery.fromParams(view.payload, params);
-  if (view.apply(read.query)) {
-    const url = new URL(window.location.href);
-    const shown = window.leaderboardToParams(read.query);
-    if (board && board !== view.payload.default_board) shown.set("board", board);
-    url.search = shown.toString() ? "?" + shown.toString() : "";
-    window.history.replaceState(null, "", url.toString());
-  }
+  // The Sort controls' value, unless they did not change since a header click sorted.
+  const controls = (order === "ascending" ? "" : "-") + (sort || "average");
+  const current = view.state.query;
+  const clicked = (current.descending ? "-" : "") + current.sort;
+  const keep = view.lastControls !== undefined && view.lastControls === controls;
+  view.lastControls = controls;
+  params.set("sort", keep ? clicked : controls);
+  view.apply(BoardQuery.fromParams(view.payload, params).query);
   return [];
 }"""

@@ -180,8 +180,18 @@ function makeView(root, payload) {
   }
 
   function sortBy(key) {
+    // A header click sorts here; the tab's Sort controls keep their value, and the next
+    // control change keeps this sort unless the Sort controls themselves changed.
     const same = state.query.sort === key;
     apply({ ...state.query, sort: key, descending: same ? !state.query.descending : true });
+  }
+
+  function pushUrl() {
+    const shown = toParams(state.query);
+    if (state.board && state.board !== payload.default_board) shown.set("board", state.board);
+    const url = new URL(window.location.href);
+    url.search = shown.toString() ? "?" + shown.toString() : "";
+    window.history.replaceState(null, "", url.toString());
   }
 
   function apply(query) {
@@ -203,6 +213,8 @@ function makeView(root, payload) {
     drawHead();
     scroller.scrollTop = 0;
     drawRows();
+    if (state.started) pushUrl(); // the link that opened the page stays as it was given
+    state.started = true;
     return true;
   }
 
@@ -215,6 +227,7 @@ function makeView(root, payload) {
       drawRows();
     });
   });
+  state.board = payload.suite;
   return { apply, state, payload };
 }
 
@@ -225,6 +238,8 @@ function start(payload) {
   view = makeView(root, payload);
   const read = BoardQuery.fromParams(payload, new URLSearchParams(window.location.search));
   view.apply(read.query);
+  // The Sort controls show the link's sort (the server sets them from the same link).
+  view.lastControls = (read.query.descending ? "-" : "") + read.query.sort;
   root.dataset.ready = String(Date.now());
   window.leaderboardBoard = view;
   window.leaderboardToParams = toParams;
