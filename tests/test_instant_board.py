@@ -195,3 +195,27 @@ def test_a_header_click_sorts_and_the_next_filter_keeps_that_sort(visitor, gramm
         "4bit", "GPTQ", "float32", "Unknown"]))  # fmt: skip
     assert read(page, 10)["models"] == narrowed
     assert "sort=-likes" in page.url
+
+
+def test_new_results_reach_the_board_in_an_open_page(browser, tmp_path):
+    from test_refresh import NEW, add_model
+
+    queue, results = copy_demo_stores(tmp_path)
+    env = app_env(queue, results, tmp_path) | {
+        "LEADERBOARD_BROWSER_ROWS": "200000",
+        "LEADERBOARD_REFRESH_SECONDS": "1",
+    }
+    process, url = start_app(env)
+    visitor = Visitor(browser, url)
+    try:
+        page = visitor.page
+        page.goto(url + "?search=new")
+        assert read(page, 0)["models"] == []
+        from leaderboard.config import Settings
+
+        add_model(Settings(queue=str(queue), results=str(results)))
+        assert read(page, 1)["models"] == [NEW]  # no reload: the page got the new board
+        assert "search=new" in page.url
+    finally:
+        visitor.check_and_close()
+        stop_app(process)

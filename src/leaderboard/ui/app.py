@@ -78,6 +78,14 @@ def build_app(
         wire_submit(submit_tab, submitter, loader, after=refreshes)
         wire_page_load(demo, tab, view)
         timer = gr.Timer(settings.refresh_seconds) if settings.refresh_seconds else None
+        if timer is not None and view.instant:  # the board in the page follows new data
+            timer.tick(
+                view.refreshed_payload,
+                inputs=[tab.board, tab.generation],
+                outputs=[tab.table, tab.generation],
+                show_progress="hidden",
+                api_visibility="private",
+            )
         for refresh, outputs in refreshes:
             demo.load(refresh, outputs=outputs, show_progress="hidden", api_visibility="private")
             if timer is not None:

@@ -130,6 +130,15 @@ class LeaderboardView:
     def switch_payload(self, board: str) -> dict:
         return self.payload(get_suite(board))
 
+    def refreshed_payload(self, board: str, generation: int):
+        """(payload, generation) when the table changed since the page got its board; the
+        page then redraws it with the view it shows (the query lives in its URL)."""
+        snapshot = self.loader.snapshot
+        if generation == snapshot.generation:
+            return gr.skip(), gr.skip()
+        suite = get_suite(board if board in snapshot.boards else snapshot.default_suite or "v2")
+        return self.payload(suite), snapshot.generation
+
     def payload(self, suite: Suite) -> dict:
         snapshot = self.loader.snapshot
         return payload_for(snapshot.board(suite.name), suite, default_board=snapshot.default_suite)
