@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import gradio as gr
+import orjson
 import pandas as pd
 
 from leaderboard.domain.names import is_repo_id
@@ -67,9 +68,16 @@ def payload_for(board: pd.DataFrame, suite: Suite, *, default_board: str | None)
     return payload
 
 
+def as_value(payload: dict) -> str:
+    """The payload as the component's value: JSON text, parsed once in the page. (An object
+    would become a reactive proxy there, every cell read going through it: 5 s to first
+    paint on the real board instead of well under one.)"""
+    return orjson.dumps(payload).decode()
+
+
 def instant_board(payload: dict) -> gr.HTML:
     return gr.HTML(
-        value=payload,
+        value=as_value(payload),
         html_template=TEMPLATE,
         css_template=CSS,
         js_on_load=_script(),

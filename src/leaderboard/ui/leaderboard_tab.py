@@ -27,7 +27,7 @@ from leaderboard.query import (
 )
 from leaderboard.suites import Suite, get_suite
 from leaderboard.table import Kind, TableLoader, board_columns, default_visible_keys
-from leaderboard.ui.board_view import APPLY_JS, instant_board, payload_for
+from leaderboard.ui.board_view import APPLY_JS, as_value, instant_board, payload_for
 from leaderboard.ui.safe import warn
 from leaderboard.ui.texts import SEARCH_PLACEHOLDER
 
@@ -127,7 +127,11 @@ class LeaderboardView:
             self.browser_rows > 0 and max((len(b) for b in boards), default=0) <= self.browser_rows
         )
 
-    def switch_payload(self, board: str) -> dict:
+    def payload_dict(self, suite: Suite) -> dict:
+        snapshot = self.loader.snapshot
+        return payload_for(snapshot.board(suite.name), suite, default_board=snapshot.default_suite)
+
+    def switch_payload(self, board: str) -> str:
         return self.payload(get_suite(board))
 
     def refreshed_payload(self, board: str, generation: int):
@@ -139,9 +143,8 @@ class LeaderboardView:
         suite = get_suite(board if board in snapshot.boards else snapshot.default_suite or "v2")
         return self.payload(suite), snapshot.generation
 
-    def payload(self, suite: Suite) -> dict:
-        snapshot = self.loader.snapshot
-        return payload_for(snapshot.board(suite.name), suite, default_board=snapshot.default_suite)
+    def payload(self, suite: Suite) -> str:
+        return as_value(self.payload_dict(suite))
 
     # -- controls <-> Query --------------------------------------------------------------------
 

@@ -233,7 +233,12 @@ function makeView(root, payload) {
 
 const root = element.querySelector(".lb-board");
 let view = null;
-function start(payload) {
+function start(value) {
+  // JSON text, parsed once here (Gradio may hand it over JSON-encoded once more).
+  let payload = value;
+  for (let depth = 0; depth < 2 && typeof payload === "string" && payload; depth++) {
+    payload = JSON.parse(payload);
+  }
   if (!payload || !payload.columns) return;
   view = makeView(root, payload);
   const read = BoardQuery.fromParams(payload, new URLSearchParams(window.location.search));
