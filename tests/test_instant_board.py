@@ -219,3 +219,28 @@ def test_new_results_reach_the_board_in_an_open_page(browser, tmp_path):
     finally:
         visitor.check_and_close()
         stop_app(process)
+
+
+def test_the_board_travels_compressed_once_not_inside_the_page(instant_app):
+    import gzip
+    import json
+    import urllib.error
+    import urllib.request
+
+    with urllib.request.urlopen(instant_app + "config", timeout=30) as response:
+        config = response.read().decode()
+    assert '\\"storage\\"' not in config and '"storage"' not in config  # no payload inline ...
+    assert "board-data/v1?g=" in config  # ... only where to fetch them
+    generation = config.split("board-data/v1?g=")[1].split('"')[0].split("\\")[0]
+    request = urllib.request.Request(
+        f"{instant_app}board-data/v1?g={generation}", headers={"Accept-Encoding": "gzip"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "immutable" in response.headers["Cache-Control"]
+        payload = json.loads(gzip.decompress(response.read()))
+    models = next(c for c in payload["columns"] if c["key"] == "model")["values"]
+    assert models == [model for model, _ in EXPECTED_ORDER]
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{instant_app}board-data/v9", timeout=30)
+    assert missing.value.code == 404 and "Unknown suite 'v9'" in missing.value.read().decode()

@@ -15,6 +15,7 @@ from leaderboard.submission import ANONYMOUS_SENDER, Submitter, submitter_from_s
 from leaderboard.table import TableLoader
 from leaderboard.ui.about_tab import build_about_tab
 from leaderboard.ui.api import register_api
+from leaderboard.ui.board_route import BoardData
 from leaderboard.ui.leaderboard_tab import (
     LeaderboardView,
     build_leaderboard_tab,
@@ -94,6 +95,7 @@ def build_app(
                 )
         register_api(loader)
     demo.leaderboard_loader = loader  # type: ignore[attr-defined]  # for tests and `serve`
+    demo.leaderboard_view = view  # type: ignore[attr-defined]  # the board route reads it
     return demo
 
 
@@ -158,6 +160,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     use_system_allocator()
     demo = build_app(settings)
     loader = demo.leaderboard_loader  # type: ignore[attr-defined]
+    view = demo.leaderboard_view  # type: ignore[attr-defined]
     scheduler = start_refresh(loader, settings)
     worker = start_worker_in_app(loader, settings) if settings.worker else None
     try:
@@ -168,7 +171,12 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             footer_links=["api", "settings"],
             css=CSS,
             max_file_size=MAX_FILE_SIZE,
-            app_kwargs={"middleware": [Middleware(RequestLimits)]},
+            app_kwargs={
+                "middleware": [
+                    Middleware(RequestLimits),
+                    Middleware(BoardData, view=view),  # the instant board's payload
+                ]
+            },
         )
         check = threading.Thread(target=_watch_and_check, args=(loader, settings))
         check.daemon = True

@@ -75,9 +75,10 @@ def as_value(payload: dict) -> str:
     return orjson.dumps(payload).decode()
 
 
-def instant_board(payload: dict) -> gr.HTML:
+def instant_board(value: str) -> gr.HTML:
+    """`value`: `as_value` of a payload, or of `{"url": ...}` where the page fetches it."""
     return gr.HTML(
-        value=as_value(payload),
+        value=value,
         html_template=TEMPLATE,
         css_template=CSS,
         js_on_load=_script(),

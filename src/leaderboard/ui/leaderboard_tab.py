@@ -27,6 +27,7 @@ from leaderboard.query import (
 )
 from leaderboard.suites import Suite, get_suite
 from leaderboard.table import Kind, TableLoader, board_columns, default_visible_keys
+from leaderboard.ui.board_route import board_url
 from leaderboard.ui.board_view import APPLY_JS, as_value, instant_board, payload_for
 from leaderboard.ui.safe import warn
 from leaderboard.ui.texts import SEARCH_PLACEHOLDER
@@ -144,7 +145,9 @@ class LeaderboardView:
         return self.payload(suite), snapshot.generation
 
     def payload(self, suite: Suite) -> str:
-        return as_value(self.payload_dict(suite))
+        """The component's value: where the page fetches the board (`board_route.py`)."""
+        generation = self.loader.snapshot.generation
+        return as_value({"url": board_url(suite.name, generation), "suite": suite.name})
 
     # -- controls <-> Query --------------------------------------------------------------------
 

@@ -239,6 +239,17 @@ function start(value) {
   for (let depth = 0; depth < 2 && typeof payload === "string" && payload; depth++) {
     payload = JSON.parse(payload);
   }
+  if (payload && payload.url) {
+    // The board is fetched (gzip, cached by URL: board_route.py), not carried in the page.
+    fetch(payload.url, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then(start)
+      .catch((status) => {
+        root.querySelector(".lb-message").textContent = `The board could not be loaded (${status}).`;
+        root.querySelector(".lb-message").hidden = false;
+      });
+    return;
+  }
   if (!payload || !payload.columns) return;
   view = makeView(root, payload);
   const read = BoardQuery.fromParams(payload, new URLSearchParams(window.location.search));
