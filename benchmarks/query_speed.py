@@ -62,8 +62,8 @@ from leaderboard.query import (
 )
 from leaderboard.suites import get_suite
 from leaderboard.table.build import build_board
-from leaderboard.table.frames import requests_frame, results_frame
 from leaderboard.table.entries import request_entry, result_entries
+from leaderboard.table.frames import requests_frame, results_frame
 
 SUITE = get_suite("v2")
 ALL_PRECISIONS = [p.value for p in PRECISION_CHOICES]
