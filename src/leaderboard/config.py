@@ -35,18 +35,18 @@ def _parse_positive_float(raw: str) -> float:
     return value
 
 
-def _parse_seconds(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must be 0 or more seconds")
-    return value
+def _non_negative(unit: str) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if value < 0:
+            raise ValueError(f"must be 0 or more{unit}")
+        return value
+
+    return parse
 
 
-def _parse_count(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must be 0 or more")
-    return value
+_parse_seconds = _non_negative(" seconds")
+_parse_count = _non_negative("")
 
 
 def _parse_suite(raw: str) -> str:

@@ -19,10 +19,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leaderboard.domain import ModelType, Precision, WeightType
-from leaderboard.errors import QueryError, unknown
+from leaderboard.errors import QueryError, UnknownNameError, unknown
 from leaderboard.suites import Suite
 from leaderboard.table.build import round_half_up
-from leaderboard.table.columns import Kind, board_columns, default_visible_keys
+from leaderboard.table.columns import (
+    Kind,
+    board_columns,
+    column_by_label_or_key,
+    default_visible_keys,
+)
 from leaderboard.table.entries import model_link
 from leaderboard.table.fields import HIDE_FIELDS
 from leaderboard.table.fields import SEARCH_FIELDS as FIELD_SEARCHES
@@ -52,6 +57,14 @@ HIDE_OPTIONS = {
 MODEL_TYPE_CHOICES = tuple(ModelType)
 PRECISION_CHOICES = (*Precision.submittable(), Precision.FLOAT32, Precision.UNKNOWN)
 WEIGHT_TYPE_CHOICES = tuple(WeightType)
+# The accepted values of each choice parameter, by its name in the query grammar.
+CHOICES: dict[str, list[str]] = {
+    "type": [m.short for m in MODEL_TYPE_CHOICES],
+    "precision": [p.value for p in PRECISION_CHOICES],
+    "weight_type": [w.value for w in WEIGHT_TYPE_CHOICES],
+    "size": [b.key for b in SIZE_BUCKETS],
+    "hide": list(HIDE_OPTIONS),
+}
 
 
 @dataclass(frozen=True)
@@ -338,11 +351,11 @@ def visible_columns(suite: Suite, query: Query) -> list[str]:
 def check_choices(query: Query) -> None:
     """Refuse filter values no control offers (a typo would otherwise show an empty board)."""
     allowed = (
-        ("model type", query.model_types, [m.short for m in MODEL_TYPE_CHOICES]),
-        ("precision", query.precisions, [p.value for p in PRECISION_CHOICES]),
-        ("weight type", query.weight_types, [w.value for w in WEIGHT_TYPE_CHOICES]),
-        ("size", query.sizes, [b.key for b in SIZE_BUCKETS]),
-        ("hide option", query.hide, list(HIDE_OPTIONS)),
+        ("model type", query.model_types, CHOICES["type"]),
+        ("precision", query.precisions, CHOICES["precision"]),
+        ("weight type", query.weight_types, CHOICES["weight_type"]),
+        ("size", query.sizes, CHOICES["size"]),
+        ("hide option", query.hide, CHOICES["hide"]),
     )
     for kind, values, known in allowed:
         for value in values or ():
@@ -445,18 +458,6 @@ QUERY_NAMES += ("columns", "sort")
 OTHER_NAMES = ("board",)  # read beside the query (which board); `__x` names are Gradio's own
 
 
-def choices_of(suite: Suite) -> dict[str, list[str]]:
-    """The accepted values of each choice parameter."""
-    return {
-        "type": [m.short for m in MODEL_TYPE_CHOICES],
-        "precision": [p.value for p in PRECISION_CHOICES],
-        "weight_type": [w.value for w in WEIGHT_TYPE_CHOICES],
-        "size": [b.key for b in SIZE_BUCKETS],
-        "hide": list(HIDE_OPTIONS),
-        "columns": [c.key for c in board_columns(suite)],
-    }
-
-
 def from_values(values: Mapping[str, object], suite: Suite, *, strict: bool) -> ReadQuery:
     """The Query that `values` describe, read the same way for every entry point.
 
@@ -479,7 +480,7 @@ def from_values(values: Mapping[str, object], suite: Suite, *, strict: bool) -> 
             strict,
             ignored,
         )
-    allowed = choices_of(suite)
+    allowed = CHOICES
 
     def choices(name: str) -> tuple[str, ...] | None:
         return _read_choices(name, values.get(name), allowed[name], strict, ignored)
@@ -600,25 +601,17 @@ def _read_columns(raw: object, suite: Suite, strict: bool, ignored: list[str]):
     items = _items("columns", raw, strict, ignored)
     if items is None:
         return None
-    by_name = {}
-    for column in board_columns(suite):
-        by_name[column.key.lower()] = column.key
-        by_name[column.label.lower()] = column.key
     chosen = set()
     for item in items:
-        key = by_name.get(item.lower())
+        key = _column_key(suite, item)
         if key is None:
-            known = [c.key for c in board_columns(suite)]
-            _refuse(_not_accepted("columns", item, known), strict, ignored)
+            _refuse(_not_accepted("columns", item, _keys(suite)), strict, ignored)
         else:
             chosen.add(key)
-    keys = tuple(c.key for c in board_columns(suite) if c.key in chosen and not c.pinned)
-    defaults = tuple(k for k in default_visible_keys(suite) if k not in _pinned(suite))
+    columns = board_columns(suite)
+    keys = tuple(c.key for c in columns if c.key in chosen and not c.pinned)
+    defaults = tuple(c.key for c in columns if c.visible and not c.pinned)
     return None if keys == defaults else keys
-
-
-def _pinned(suite: Suite) -> set[str]:
-    return {c.key for c in board_columns(suite) if c.pinned}
 
 
 def _read_sort(raw: object, suite: Suite, strict: bool, ignored: list[str]) -> tuple[str, bool]:
@@ -627,15 +620,24 @@ def _read_sort(raw: object, suite: Suite, strict: bool, ignored: list[str]) -> t
     if not isinstance(raw, str):
         _refuse(f"`sort` takes a column key, not {type(raw).__name__}.", strict, ignored)
         return "average", True
-    descending = raw.startswith("-")
-    name = raw.lstrip("-").strip().lower()
-    for column in board_columns(suite):
-        if name in (column.key.lower(), column.label.lower()):
-            return column.key, descending
-    known = [c.key for c in board_columns(suite)]
-    message = _not_accepted("sort", raw.lstrip("-"), known, note=" (`-` before one: descending)")
-    _refuse(message, strict, ignored)
+    key = _column_key(suite, raw.lstrip("-"))
+    if key is not None:
+        return key, raw.startswith("-")
+    note = " (`-` before one: descending)"
+    _refuse(_not_accepted("sort", raw.lstrip("-"), _keys(suite), note=note), strict, ignored)
     return "average", True
+
+
+def _column_key(suite: Suite, name: str) -> str | None:
+    """The key of the column a key or label names (as typed: any case), else None."""
+    try:
+        return column_by_label_or_key(suite, name).key
+    except UnknownNameError:
+        return None
+
+
+def _keys(suite: Suite) -> list[str]:
+    return [c.key for c in board_columns(suite)]
 
 
 def _not_accepted(name: str, value: str, accepted: list[str], note: str = "") -> str:

@@ -47,30 +47,19 @@ class Source:
     metrics: tuple[str, ...]
 
     def read(self, result: EvalResult, n_shot: int | None) -> Reading | None:
-        # The hot loop of scoring (once per part of every file): lookups inlined.
         metrics = result.metrics
         for task in self.tasks:
             values = metrics.get(task)
             if values is None:
                 continue
-            if n_shot is not None:
-                stated = result.n_shot.get(task)
-                if (
-                    stated is not None
-                    and stated != n_shot
-                    and not _group_of_zero(result, task, stated)
-                ):
-                    continue
+            if n_shot is not None and not _shots_match(result, task, n_shot):
+                continue
             for metric in self.metrics:
                 value = values.get(metric)
                 if value is not None and LOWEST <= value <= HIGHEST:
                     errors = result.stderrs.get(task)
                     return value, (errors.get(metric) if errors else None)
         return None
-
-
-def _group_of_zero(result: EvalResult, task: str, stated: int) -> bool:
-    return stated == 0 and task in result.groups
 
 
 def _shots_match(result: EvalResult, task: str, n_shot: int) -> bool:

@@ -175,31 +175,30 @@ class TableLoader:
 
     def _update_files(self, result_paths: set[str], request_paths: set[str]) -> bool:
         """Fold in these paths' files as they are now (new, changed or gone)."""
-        if not (result_paths or request_paths):
-            return False
-        changed: dict[str, list[StoredFile]] = {"results": [], "queue": []}
         removed: set[str] = set()
-        for kind, store, paths in (
-            ("results", self.results_store, result_paths),
-            ("queue", self.queue_store, request_paths),
-        ):
-            for path in sorted(paths):
-                try:
-                    version = store.version(path)
-                except (OSError, StoreError) as exc:
-                    log.warning("Could not read the version of %s: %s", path, exc)
-                    continue
-                if version is None:
-                    if path in self._known:
-                        removed.add(path)
-                elif self._known.get(path) != version:
-                    changed[kind].append(StoredFile(path, version))
-        if not (changed["results"] or changed["queue"] or removed):
+        changed_results = self._changed(self.results_store, result_paths, removed)
+        changed_requests = self._changed(self.queue_store, request_paths, removed)
+        if not (changed_results or changed_requests or removed):
             return False
-        models = self._ingest(changed["results"], changed["queue"], removed)
-        self._publish(models)
+        self._publish(self._ingest(changed_results, changed_requests, removed))
         self._write_cache()
         return True
+
+    def _changed(self, store: Store, paths: set[str], removed: set[str]) -> list[StoredFile]:
+        """The files of `paths` whose version moved; known paths now gone go to `removed`."""
+        changed = []
+        for path in sorted(paths):
+            try:
+                version = store.version(path)
+            except (OSError, StoreError) as exc:
+                log.warning("Could not read the version of %s: %s", path, exc)
+                continue
+            if version is None:
+                if path in self._known:
+                    removed.add(path)
+            elif self._known.get(path) != version:
+                changed.append(StoredFile(path, version))
+        return changed
 
     def _update(self, *, force: bool) -> bool:
         if self._watches is not None:

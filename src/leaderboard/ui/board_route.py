@@ -66,7 +66,7 @@ class BoardData:
         with self._lock:  # one encoding per board and generation, whoever asks first
             cached = self._encoded.get(suite)
             if cached is None or cached[0] != snapshot.generation:
-                payload = self.view.payload_dict(get_suite(suite))
+                payload = self.view.payload_dict(get_suite(suite), snapshot)  # the same one
                 cached = (snapshot.generation, encode_payload(payload))
                 self._encoded[suite] = cached
             return cached[1]

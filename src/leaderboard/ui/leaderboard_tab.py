@@ -14,27 +14,26 @@ import pandas as pd
 
 from leaderboard.errors import LeaderboardError
 from leaderboard.query import (
+    CHOICES,
     HIDE_OPTIONS,
     MODEL_TYPE_CHOICES,
-    PRECISION_CHOICES,
     SEARCH_MAX_CHARS,
     SIZE_BUCKETS,
-    WEIGHT_TYPE_CHOICES,
     Query,
     present,
     run_query,
     to_params,
 )
 from leaderboard.suites import Suite, get_suite
-from leaderboard.table import Kind, TableLoader, board_columns, default_visible_keys
+from leaderboard.table import Kind, Snapshot, TableLoader, board_columns, default_visible_keys
 from leaderboard.ui.board_route import board_url
 from leaderboard.ui.board_view import APPLY_JS, as_value, instant_board, payload_for
 from leaderboard.ui.safe import warn
 from leaderboard.ui.texts import SEARCH_PLACEHOLDER
 
-ALL_TYPES = [t.short for t in MODEL_TYPE_CHOICES]
-ALL_PRECISIONS = [p.value for p in PRECISION_CHOICES]
-ALL_WEIGHT_TYPES = [w.value for w in WEIGHT_TYPE_CHOICES]
+ALL_TYPES = CHOICES["type"]
+ALL_PRECISIONS = CHOICES["precision"]
+ALL_WEIGHT_TYPES = CHOICES["weight_type"]
 DESCENDING, ASCENDING = "descending", "ascending"
 
 # Runs in the browser after each update: put the view's parameters in the address bar.
@@ -128,8 +127,8 @@ class LeaderboardView:
             self.browser_rows > 0 and max((len(b) for b in boards), default=0) <= self.browser_rows
         )
 
-    def payload_dict(self, suite: Suite) -> dict:
-        snapshot = self.loader.snapshot
+    def payload_dict(self, suite: Suite, snapshot: Snapshot | None = None) -> dict:
+        snapshot = snapshot or self.loader.snapshot
         return payload_for(snapshot.board(suite.name), suite, default_board=snapshot.default_suite)
 
     def switch_payload(self, board: str) -> str:
