@@ -19,15 +19,21 @@ def build_about_tab(loader: TableLoader, configured_suite: str) -> None:
         with gr.Accordion(suite.title, open=name == names[0]):
             gr.Markdown(benchmarks_markdown(suite))
             gr.Markdown("### Reproduce a result\nRun lm-evaluation-harness with:")
-            gr.Code(
-                reproduce_command(suite), language="shell", label="Base models", interactive=False
-            )
-            gr.Code(
-                reproduce_command(suite, chat_template=True),
-                language="shell",
-                label="Models evaluated with their chat template",
-                interactive=False,
-            )
+            # Textboxes, not gr.Code: its editor is the page's largest script, loaded (and
+            # parsed) before the first paint of the board even though this tab is closed.
+            for label, chat_template in (
+                ("Base models", False),
+                ("Models evaluated with their chat template", True),
+            ):
+                command = reproduce_command(suite, chat_template=chat_template)
+                gr.Textbox(
+                    command,
+                    label=label,
+                    lines=command.count("\n") + 1,
+                    interactive=False,
+                    buttons=["copy"],
+                    elem_classes=["command"],
+                )
             if suite.citation:
                 gr.Textbox(
                     suite.citation,

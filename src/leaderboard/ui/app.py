@@ -16,6 +16,7 @@ from leaderboard.table import TableLoader
 from leaderboard.ui.about_tab import build_about_tab
 from leaderboard.ui.api import register_api
 from leaderboard.ui.board_route import BoardData
+from leaderboard.ui.board_view import PREFETCH_HEAD
 from leaderboard.ui.leaderboard_tab import (
     LeaderboardView,
     build_leaderboard_tab,
@@ -44,7 +45,7 @@ MAX_FILE_SIZE = "1kb"  # nothing is uploaded (the route answers 404); a second f
 CSS = """
 #leaderboard-table { font-size: 0.92rem; }
 #row-count p { margin: 0.25rem 0; opacity: 0.8; }
-.citation textarea { font-family: ui-monospace, monospace; font-size: 0.8rem; }
+.citation textarea, .command textarea { font-family: ui-monospace, monospace; font-size: 0.8rem; }
 """
 
 
@@ -170,6 +171,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
             footer_links=["api", "settings"],
             css=CSS,
+            head=PREFETCH_HEAD,
             max_file_size=MAX_FILE_SIZE,
             app_kwargs={
                 "middleware": [

@@ -87,6 +87,26 @@ def instant_board(value: str) -> gr.HTML:
     )
 
 
+# In the page's <head> (Gradio adds it once it has read the page's config, before it loads
+# the components' code): starts fetching the board named by the instant board's first value,
+# so that it has arrived and been parsed when the component mounts (board_view.js's `start`
+# takes it). A page with the server-side table has no such component and fetches nothing.
+PREFETCH_HEAD = """<script>
+(() => {
+  const components = (window.gradio_config && window.gradio_config.components) || [];
+  const board = components.find((c) => c.props && c.props.elem_id === "instant-board");
+  let value = board && board.props.value;
+  for (let depth = 0; depth < 2 && typeof value === "string" && value; depth++) {
+    try { value = JSON.parse(value); } catch (error) { return; }
+  }
+  if (!value || typeof value.url !== "string") return;
+  const payload = fetch(value.url, { credentials: "same-origin" }).then((response) =>
+    response.ok ? response.json() : Promise.reject(response.status));
+  payload.catch(() => {});  // the component reports a failure when it takes the payload
+  window.leaderboardPrefetch = { url: value.url, payload };
+})();
+</script>"""
+
 # Runs in the browser on every control change (no server call): the controls' values, in
 # LeaderboardTab.inputs order, become URL-style parameters that the engine reads as a link
 # would be read (`from_values`, lenient: the controls offer only accepted values).
