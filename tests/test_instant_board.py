@@ -1,7 +1,9 @@
-"""The instant board (`LEADERBOARD_BROWSER_ROWS`): the Leaderboard tab's table held in the page,
-driven in headless Chromium against the real app. It checks behaviour, not timings: the rows
-and their order for every case of the query grammar's table, no server call per click, the
-URL kept in step, every row reachable by scrolling, names shown as text."""
+"""The board table of the Leaderboard tab, driven in headless Chromium against the real app, on
+both of its sources: the board held whole in the page (`page`, boards up to
+`LEADERBOARD_BROWSER_ROWS` models) and the board queried on the server and fetched window by
+window (`windows`, the setting forced to 0). It checks behaviour, not timings: the rows and
+their order for every case of the query grammar's table, no Gradio event per click, the URL
+kept in step, every row reachable by scrolling, names shown as text."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from test_table import EXPECTED_ORDER
 
 READ_JS = """() => {
   const board = document.querySelector('#instant-board .lb-board');
-  if (!board || !board.dataset.ready) return null;
+  if (!board || !board.dataset.ready || board.querySelector('tr.lb-loading')) return null;
   const rows = [...board.querySelectorAll('tbody tr.lb-row')];
   const headers = [...board.querySelectorAll('thead th')].map(th => th.innerText.trim());
   const model = headers.indexOf('Model');
@@ -34,12 +36,20 @@ READ_JS = """() => {
 }"""
 
 
+# The two sources of the table's rows, by the settings that choose them.
+SOURCES = {"page": {}, "windows": {"LEADERBOARD_BROWSER_ROWS": "0"}}
+
+
+@pytest.fixture(scope="module", params=list(SOURCES))
+def source(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def instant_app(tmp_path_factory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("instant")
+def instant_app(tmp_path_factory, source) -> Iterator[str]:
+    root = tmp_path_factory.mktemp(f"instant-{source}")
     queue, results = copy_demo_stores(root)
-    env = app_env(queue, results, root) | {"LEADERBOARD_BROWSER_ROWS": "200000"}
-    process, url = start_app(env)
+    process, url = start_app(app_env(queue, results, root) | SOURCES[source])
     yield url
     stop_app(process)
 
@@ -111,10 +121,11 @@ def grammar_view(tmp_path_factory):
     settings = Settings(queue=str(queue), results=str(results), cache_dir=str(root / "cache"))
     loader = TableLoader(LocalStore(results), LocalStore(queue), settings)
     loader.load()
-    return LeaderboardView(loader, max_rows=100)
+    return LeaderboardView(loader, browser_rows=50_000)
 
 
-def test_html_in_names_and_licenses_is_shown_as_text(browser, tmp_path):
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_html_in_names_and_licenses_is_shown_as_text(browser, tmp_path, source):
     from conftest import eval_request, write_json
     from test_browser import IMG, SCRIPT, results_file
 
@@ -123,8 +134,7 @@ def test_html_in_names_and_licenses_is_shown_as_text(browser, tmp_path):
     write_json(results, "evil/model/results_2024-01-01T00-00-00.json", results_file(IMG, sha))
     write_json(queue, "evil/model_eval_request_False_float16_Original.json",
                eval_request(IMG, revision=sha, license=SCRIPT))  # fmt: skip
-    env = app_env(queue, results, tmp_path) | {"LEADERBOARD_BROWSER_ROWS": "200000"}
-    process, url = start_app(env)
+    process, url = start_app(app_env(queue, results, tmp_path) | SOURCES[source])
     visitor = Visitor(browser, url)
     try:
         page = visitor.page
@@ -140,8 +150,10 @@ def test_html_in_names_and_licenses_is_shown_as_text(browser, tmp_path):
         stop_app(process)
 
 
-def test_every_row_of_a_large_board_can_be_scrolled_to(browser, tmp_path):
-    """3,000 models: the page holds them all but draws only the rows in view."""
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_every_row_of_a_large_board_can_be_scrolled_to(browser, tmp_path, source):
+    """3,000 models: the page holds them all (or fetches the windows in view) but draws only
+    the rows in view."""
     from leaderboard.demo_data import write_synthetic
     from leaderboard.stores import LocalStore
     from leaderboard.suites import get_suite
@@ -150,8 +162,7 @@ def test_every_row_of_a_large_board_can_be_scrolled_to(browser, tmp_path):
     write_synthetic(
         3_000, get_suite("v2"), queue=LocalStore(queue), results=LocalStore(results), seed=3
     )
-    env = app_env(queue, results, tmp_path) | {"LEADERBOARD_BROWSER_ROWS": "200000"}
-    process, url = start_app(env)
+    process, url = start_app(app_env(queue, results, tmp_path) | SOURCES[source])
     visitor = Visitor(browser, url)
     try:
         page = visitor.page
@@ -197,14 +208,12 @@ def test_a_header_click_sorts_and_the_next_filter_keeps_that_sort(visitor, gramm
     assert "sort=-likes" in page.url
 
 
-def test_new_results_reach_the_board_in_an_open_page(browser, tmp_path):
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_new_results_reach_the_board_in_an_open_page(browser, tmp_path, source):
     from test_refresh import NEW, add_model
 
     queue, results = copy_demo_stores(tmp_path)
-    env = app_env(queue, results, tmp_path) | {
-        "LEADERBOARD_BROWSER_ROWS": "200000",
-        "LEADERBOARD_REFRESH_SECONDS": "1",
-    }
+    env = app_env(queue, results, tmp_path) | SOURCES[source] | {"LEADERBOARD_REFRESH_SECONDS": "1"}
     process, url = start_app(env)
     visitor = Visitor(browser, url)
     try:
@@ -221,7 +230,7 @@ def test_new_results_reach_the_board_in_an_open_page(browser, tmp_path):
         stop_app(process)
 
 
-def test_the_board_travels_compressed_once_not_inside_the_page(instant_app):
+def test_the_board_travels_compressed_once_not_inside_the_page(instant_app, source):
     import gzip
     import json
     import urllib.error
@@ -240,7 +249,62 @@ def test_the_board_travels_compressed_once_not_inside_the_page(instant_app):
         assert "immutable" in response.headers["Cache-Control"]
         payload = json.loads(gzip.decompress(response.read()))
     models = next(c for c in payload["columns"] if c["key"] == "model")["values"]
-    assert models == [model for model, _ in EXPECTED_ORDER]
+    if source == "windows":  # the columns and the grammar, not the rows
+        assert models == [] and payload["rows"] == 12
+        assert payload["remote"]["url"] == f"board-rows/v1?g={generation}"
+    else:
+        assert models == [model for model, _ in EXPECTED_ORDER]
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{instant_app}board-data/v9", timeout=30)
     assert missing.value.code == 404 and "Unknown suite 'v9'" in missing.value.read().decode()
+
+
+def get_json(url: str) -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def windows_app(tmp_path_factory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("windows")
+    queue, results = copy_demo_stores(root)
+    process, url = start_app(app_env(queue, results, root) | SOURCES["windows"])
+    yield url
+    stop_app(process)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_window_of_rows_is_the_servers_query(windows_app, grammar_view, case):
+    reference = in_process(grammar_view, case)
+    params = urlencode({**url_params(case), "offset": 1, "limit": 3})
+    status, window = get_json(f"{windows_app}board-rows/v1?{params}")
+    assert status == 200, window
+    assert window["total"] == len(reference) and window["offset"] == 1
+    models = next(c for c in window["columns"] if c["key"] == "model")["values"]
+    assert models == reference[1:4]
+    assert len(window["linkable"]) == len(models)
+    assert [c["key"] for c in window["columns"]] == window["keys"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("precision=float61", "`precision` cannot be `float61`"),
+        ("search=" + "x" * 300, "can be at most 200 characters"),
+        ("sort=nope", "sort"),
+        ("offset=-1", "`offset` must be a whole number"),
+        ("limit=5000", "`limit` must be a whole number from 0 to 1,000"),
+        ("offset=%C2%B2", "`offset` must be a whole number"),
+    ],
+)
+def test_a_window_of_a_bad_query_is_refused_with_the_grammars_message(windows_app, query, message):
+    status, answer = get_json(f"{windows_app}board-rows/v1?{query}")
+    assert status == 400
+    assert message in answer["error"]

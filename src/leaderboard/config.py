@@ -175,19 +175,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LEADERBOARD_BROWSER_ROWS",
         "browser_rows",
-        "0",
-        "Boards of up to this many models are held in the browser, which searches, filters "
-        "and sorts them without a server round trip (being built; `0`, the default for now, "
-        "keeps the server-side table).",
+        "50000",
+        "Boards of up to this many models travel whole to the browser, which searches, "
+        "filters and sorts them there (no server round trip per click); a larger board is "
+        "queried on the server and sent window by window as the reader scrolls. `0` serves "
+        "every board by windows.",
         _parse_count,
-    ),
-    Setting(
-        "LEADERBOARD_MAX_ROWS",
-        "max_rows",
-        "100",
-        "Rows the Leaderboard tab sends to the browser, in the order chosen; search, filters "
-        "and sorting always run over every model (the API and the CLI return all rows).",
-        _parse_positive_int,
     ),
     Setting(
         "LEADERBOARD_CO2_POWER_KW",
@@ -356,9 +349,8 @@ class Settings:
     suite: str = "v2"
     cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
     refresh_seconds: int = 60
-    browser_rows: int = 0
+    browser_rows: int = 50_000
     rescan_seconds: int = 600
-    max_rows: int = 100
     co2_power_kw: float = 5.6
     co2_grid_g_per_kwh: float = 269.8
     log_level: str = "INFO"

@@ -365,6 +365,11 @@ def check_choices(query: Query) -> None:
 
 def run_query(board: pd.DataFrame, suite: Suite, query: Query) -> pd.DataFrame:
     """The rows and columns the query shows, sorted (ties keep the board's order)."""
+    return board[visible_columns(suite, query)].take(query_positions(board, suite, query))
+
+
+def query_positions(board: pd.DataFrame, suite: Suite, query: Query) -> np.ndarray:
+    """The positions in `board` of the rows the query keeps, in the order it shows them."""
     keys = {c.key for c in board_columns(suite)}
     if query.sort not in keys:
         raise QueryError(f"Cannot sort by {query.sort!r}; choose one of the board's columns.")
@@ -376,7 +381,7 @@ def run_query(board: pd.DataFrame, suite: Suite, query: Query) -> pd.DataFrame:
         key = board[query.sort].take(positions).reset_index(drop=True)
         order = key.sort_values(ascending=not query.descending, kind="stable", na_position="last")
         positions = positions[order.index.to_numpy()]
-    return board[visible_columns(suite, query)].take(positions)
+    return positions
 
 
 def present(frame: pd.DataFrame, suite: Suite, *, links: bool) -> pd.DataFrame:

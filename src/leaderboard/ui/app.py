@@ -43,8 +43,6 @@ QUEUE_MAX_SIZE = 64
 MAX_FILE_SIZE = "1kb"  # nothing is uploaded (the route answers 404); a second fence
 
 CSS = """
-#leaderboard-table { font-size: 0.92rem; }
-#row-count p { margin: 0.25rem 0; opacity: 0.8; }
 .citation textarea, .command textarea { font-family: ui-monospace, monospace; font-size: 0.8rem; }
 """
 
@@ -62,9 +60,7 @@ def build_app(
         gr.Markdown(f"# {TITLE}\n{INTRODUCTION}", elem_id="intro")
         with gr.Tabs():
             with gr.Tab("🏅 Leaderboard", id="leaderboard"):
-                view = LeaderboardView(
-                    loader, max_rows=settings.max_rows, browser_rows=settings.browser_rows
-                )
+                view = LeaderboardView(loader, browser_rows=settings.browser_rows)
                 tab = build_leaderboard_tab(view)
             with gr.Tab("📝 About", id="about"):
                 build_about_tab(loader, settings.suite)
@@ -80,7 +76,7 @@ def build_app(
         wire_submit(submit_tab, submitter, loader, after=refreshes)
         wire_page_load(demo, tab, view)
         timer = gr.Timer(settings.refresh_seconds) if settings.refresh_seconds else None
-        if timer is not None and view.instant:  # the board in the page follows new data
+        if timer is not None:  # the board in the page follows new data
             timer.tick(
                 view.refreshed_payload,
                 inputs=[tab.board, tab.generation],

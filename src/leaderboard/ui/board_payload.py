@@ -67,16 +67,22 @@ _GZIP_LEVEL = 6
 
 def board_payload(board: pd.DataFrame, suite: Suite) -> dict:
     """The board (as `Snapshot.board` returns it) and the query grammar, JSON-ready."""
-    columns = board_columns(suite)
-    shown = present(board[[c.key for c in columns]], suite, links=False)
     return {
         "version": PAYLOAD_VERSION,
         "suite": suite.name,
         "rows": len(board),
-        "columns": [_column(board[c.key], shown[c.label], c) for c in columns],
+        "columns": columns_payload(board, suite),
         "grammar": _grammar(),
         "lowercase": _lowercase(),
     }
+
+
+def columns_payload(rows: pd.DataFrame, suite: Suite, keys: list[str] | None = None) -> list:
+    """`rows`' values of the board's columns (or of `keys`, in the board's order), encoded
+    as above: the whole board, or a window of a query's rows (`board_route.py`)."""
+    columns = [c for c in board_columns(suite) if keys is None or c.key in keys]
+    shown = present(rows[[c.key for c in columns]], suite, links=False)
+    return [_column(rows[c.key], shown[c.label], c) for c in columns]
 
 
 def encode_payload(payload: dict) -> bytes:

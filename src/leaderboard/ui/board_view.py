@@ -21,6 +21,7 @@ from leaderboard.suites import Suite
 from leaderboard.ui.board_payload import board_payload
 
 STATIC = Path(__file__).parent / "static"
+WINDOW_ROWS = 200  # rows per window of a board served by windows: ~6 screens of 34 px rows
 
 TEMPLATE = """
 <div class="lb-board">
@@ -49,6 +50,7 @@ CSS = """
 .lb-table thead .lb-pinned { z-index: 3; background: var(--background-fill-secondary); }
 .lb-table .lb-number { text-align: right; font-variant-numeric: tabular-nums; }
 .lb-table .lb-spacer td, .lb-table tr.lb-spacer { border: 0; padding: 0; }
+.lb-table .lb-loading td { color: transparent; }
 .lb-message { color: var(--error-text-color, #b91c1c); }
 """
 
@@ -59,13 +61,28 @@ def _script() -> str:
     return (STATIC / "board_query.js").read_text() + "\n" + (STATIC / "board_view.js").read_text()
 
 
-def payload_for(board: pd.DataFrame, suite: Suite, *, default_board: str | None) -> dict:
+def payload_for(
+    board: pd.DataFrame, suite: Suite, *, default_board: str | None, rows_url: str | None = None
+) -> dict:
     """The board's payload, with which model names may be links (decided here, by the same
-    rule as every other link: a well-formed Hub id) and which board a URL may leave out."""
-    payload = board_payload(board, suite)
-    payload["linkable"] = [int(is_repo_id(str(model))) for model in board["model"]]
+    rule as every other link: a well-formed Hub id) and which board a URL may leave out.
+
+    With `rows_url` (a board above LEADERBOARD_BROWSER_ROWS models), the payload holds no
+    rows: its columns, their dictionaries and the grammar, and where the page asks for
+    windows of a query's rows (`board_route.py`)."""
+    if rows_url is None:
+        payload = board_payload(board, suite) | {"linkable": linkable(board)}
+    else:
+        window = {"url": rows_url, "rows": WINDOW_ROWS}
+        payload = board_payload(board.iloc[:0], suite)
+        payload |= {"rows": len(board), "linkable": [], "remote": window}
     payload["default_board"] = default_board
     return payload
+
+
+def linkable(rows: pd.DataFrame) -> list[int]:
+    """1 where the row's model may be a link to its Hub page."""
+    return [int(is_repo_id(str(model))) for model in rows["model"]]
 
 
 def as_value(payload: dict) -> str:

@@ -1,18 +1,18 @@
-"""The Leaderboard tab: controls -> Query -> rows, with the view mirrored in the URL.
+"""The Leaderboard tab: its controls, and the board table they drive in the page.
 
-Callbacks only translate between widget values and a `Query`; searching, filtering and
-sorting live in `leaderboard.query`, and the rows come from the loader's current snapshot.
+The table is the instant board (`board_view.py`): the controls' changes run in the browser
+(`APPLY_JS`), which keeps the view in the URL. The server's callbacks only send what the
+page lacks: a shared link's settings into the controls, another board's payload, a newer
+generation's. Searching, filtering and sorting live in `leaderboard.query` (and in its
+JavaScript twin, `static/board_query.js`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import gradio as gr
-import pandas as pd
 
-from leaderboard.errors import LeaderboardError
 from leaderboard.query import (
     CHOICES,
     HIDE_OPTIONS,
@@ -20,13 +20,10 @@ from leaderboard.query import (
     SEARCH_MAX_CHARS,
     SIZE_BUCKETS,
     Query,
-    present,
-    run_query,
-    to_params,
 )
 from leaderboard.suites import Suite, get_suite
-from leaderboard.table import Kind, Snapshot, TableLoader, board_columns, default_visible_keys
-from leaderboard.ui.board_route import board_url
+from leaderboard.table import Snapshot, TableLoader, board_columns, default_visible_keys
+from leaderboard.ui.board_route import board_url, rows_url
 from leaderboard.ui.board_view import APPLY_JS, as_value, instant_board, payload_for
 from leaderboard.ui.safe import warn
 from leaderboard.ui.texts import SEARCH_PLACEHOLDER
@@ -35,14 +32,6 @@ ALL_TYPES = CHOICES["type"]
 ALL_PRECISIONS = CHOICES["precision"]
 ALL_WEIGHT_TYPES = CHOICES["weight_type"]
 DESCENDING, ASCENDING = "descending", "ascending"
-
-# Runs in the browser after each update: put the view's parameters in the address bar.
-PUSH_URL_JS = """(qs) => {
-  const url = new URL(window.location.href);
-  url.search = qs ? "?" + qs : "";
-  window.history.replaceState(null, "", url.toString());
-  return [];
-}"""
 
 
 def column_choices(suite: Suite) -> list[tuple[str, str]]:
@@ -62,11 +51,6 @@ def sort_choices(suite: Suite) -> list[tuple[str, str]]:
     return [(c.label, c.key) for c in board_columns(suite) if c.key != "rank"]
 
 
-def datatypes(frame: pd.DataFrame, suite: Suite) -> list[str]:
-    kinds = {c.label: c.kind for c in board_columns(suite)}
-    return [kinds[label].value if label in kinds else Kind.TEXT.value for label in frame.columns]
-
-
 @dataclass
 class LeaderboardTab:
     """The tab's widgets; `inputs` are in the order the callbacks take them."""
@@ -83,9 +67,7 @@ class LeaderboardTab:
     columns: gr.CheckboxGroup
     sort: gr.Dropdown
     order: gr.Radio
-    table: gr.Dataframe
-    count: gr.Markdown
-    url_state: gr.Textbox
+    table: gr.HTML
     generation: gr.State
 
     @property
@@ -105,31 +87,22 @@ class LeaderboardTab:
             self.order,
         ]
 
-    @property
-    def view_outputs(self) -> list:
-        return [self.table, self.count, self.url_state]
-
 
 class LeaderboardView:
     """Callbacks of the tab, bound to a loader whose snapshot may be refreshed at any time."""
 
-    def __init__(self, loader: TableLoader, *, max_rows: int, browser_rows: int = 0):
+    def __init__(self, loader: TableLoader, *, browser_rows: int):
         self.loader = loader
-        self.max_rows = max_rows  # rows sent to the browser; queries always run over all
         self.browser_rows = browser_rows  # boards up to this many rows live in the browser
 
-    @property
-    def instant(self) -> bool:
-        """Whether the boards live in the browser: every board at most `browser_rows` rows
-        (decided when the page is built; a board that outgrows it is still served)."""
-        boards = self.loader.snapshot.boards.values()
-        return (
-            self.browser_rows > 0 and max((len(b) for b in boards), default=0) <= self.browser_rows
-        )
-
     def payload_dict(self, suite: Suite, snapshot: Snapshot | None = None) -> dict:
+        """The board whole, or (above `browser_rows` rows) where to ask for its windows."""
         snapshot = snapshot or self.loader.snapshot
-        return payload_for(snapshot.board(suite.name), suite, default_board=snapshot.default_suite)
+        board = snapshot.board(suite.name)
+        windows = (
+            rows_url(suite.name, snapshot.generation) if len(board) > self.browser_rows else None
+        )
+        return payload_for(board, suite, default_board=snapshot.default_suite, rows_url=windows)
 
     def switch_payload(self, board: str) -> str:
         return self.payload(get_suite(board))
@@ -148,79 +121,6 @@ class LeaderboardView:
         generation = self.loader.snapshot.generation
         return as_value({"url": board_url(suite.name, generation), "suite": suite.name})
 
-    # -- controls <-> Query --------------------------------------------------------------------
-
-    def query_from_controls(
-        self,
-        suite: Suite,
-        search: str,
-        model_types: list[str],
-        precisions: list[str],
-        weight_types: list[str],
-        sizes: list[str],
-        params_min: float | None,
-        params_max: float | None,
-        hide: list[str],
-        columns: list[str],
-        sort: str,
-        order: str,
-    ) -> Query:
-        """The controls' values read by the one query grammar (strictly: they only offer
-        accepted values). Gradio's Number shows an unset box as 0 and sends 0 once it loses
-        focus; the grammar reads a 0 bound as no bound."""
-        values = {
-            "search": search or "",
-            "type": model_types or [],
-            "precision": precisions or [],
-            "weight_type": weight_types or [],
-            "params": [params_min, params_max],
-            "size": sizes or [],
-            "hide": hide or [],
-            "columns": columns or [],
-            "sort": ("" if order == ASCENDING else "-") + (sort or "average"),
-        }
-        return Query.from_values(values, suite, strict=True).query
-
-    # -- callbacks -----------------------------------------------------------------------------
-
-    def page(self, suite: Suite, query: Query) -> tuple[pd.DataFrame, str, str]:
-        """(rows, count text, URL query string) for a query."""
-        board = self.loader.snapshot.board(suite.name)
-        matches = run_query(board, suite, query)
-        if len(matches) > self.max_rows:
-            count = (
-                f"**{len(matches):,}** of **{len(board):,}** models match; the first "
-                f"**{self.max_rows:,}** are shown: search or filter to narrow them down, or get "
-                "every row from the `/query` API or `python -m leaderboard table`"
-            )
-            matches = matches.head(self.max_rows)
-        else:
-            count = f"Showing **{len(matches):,}** of **{len(board):,}** models"
-        rows = present(matches, suite, links=True)  # only the rows sent: links cost per row
-        params = to_params(query)
-        if suite.name != self.loader.snapshot.default_suite:
-            params = {"board": suite.name, **params}
-        return rows, count, urlencode(params)
-
-    def view(self, suite: Suite, query: Query):
-        """Updates of (table, count, url); a query that cannot run keeps the table as is."""
-        try:
-            rows, count, url = self.page(suite, query)
-        except LeaderboardError as exc:
-            warn(str(exc))
-            return gr.skip(), gr.skip(), gr.skip()
-        return gr.Dataframe(value=rows, datatype=datatypes(rows, suite)), count, url
-
-    def update(self, board: str, *controls):
-        """`controls`: the values of `LeaderboardTab.inputs` after the board, in that order."""
-        suite = get_suite(board or self.loader.snapshot.default_suite or "v2")
-        try:
-            query = self.query_from_controls(suite, *controls)
-        except LeaderboardError as exc:
-            warn(str(exc))
-            return gr.skip(), gr.skip(), gr.skip()
-        return self.view(suite, query)
-
     def switch_board(self, board: str):
         """A new board has other benchmark columns: reset the column and sort choices."""
         suite = get_suite(board)
@@ -235,18 +135,15 @@ class LeaderboardView:
         params = dict(request.query_params) if request else {}
         wanted = params.get("board") or snapshot.default_suite or "v2"
         if not params and generation == snapshot.generation:
-            return [gr.skip()] * 16
+            return [gr.skip()] * 14
         suite = get_suite(wanted if wanted in snapshot.boards else snapshot.default_suite or "v2")
         read = Query.from_values(params, suite, strict=False)
         query = read.query
         if read.ignored:  # the rest of the link still applies
             warn("Some of this link's settings were ignored: " + " ".join(read.ignored))
-        if self.instant:  # the page applies the link itself; send a board it lacks
-            fresh = suite.name != snapshot.default_suite or generation != snapshot.generation
-            table = self.payload(suite) if fresh else gr.skip()
-            count, url = gr.skip(), gr.skip()
-        else:
-            table, count, url = self.view(suite, query)
+        # The page applies the link itself; send it a board it lacks.
+        fresh = suite.name != snapshot.default_suite or generation != snapshot.generation
+        table = self.payload(suite) if fresh else gr.skip()
         return [
             gr.Radio(
                 choices=board_choices(self.loader),
@@ -267,8 +164,6 @@ class LeaderboardView:
             gr.Dropdown(choices=sort_choices(suite), value=query.sort),
             DESCENDING if query.descending else ASCENDING,
             table,
-            count,
-            url,
             snapshot.generation,
         ]
 
@@ -283,7 +178,6 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
     loader = view.loader
     snapshot = loader.snapshot
     suite = get_suite(snapshot.default_suite or "v2")
-    initial_rows, initial_count, _ = view.page(suite, Query())
 
     board = gr.Radio(
         choices=board_choices(loader),
@@ -348,25 +242,7 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
             order = gr.Radio(
                 choices=[DESCENDING, ASCENDING], value=DESCENDING, label="Order", elem_id="order"
             )
-    instant = view.instant
-    count = gr.Markdown(initial_count, elem_id="row-count", visible=not instant)
-    table = (
-        instant_board(view.payload(suite))
-        if instant
-        else gr.Dataframe(
-            value=initial_rows,
-            datatype=datatypes(initial_rows, suite),
-            interactive=False,
-            max_height=800,
-            elem_id="leaderboard-table",
-            buttons=["fullscreen", "copy"],
-            show_search="none",
-            pinned_columns=3,
-            wrap=False,
-            latex_delimiters=[],  # no KaTeX: cells show text as its characters
-        )
-    )
-    url_state = gr.Textbox(visible=False, elem_id="url-state")
+    table = instant_board(view.payload(suite))
     generation = gr.State(snapshot.generation)
     tab = LeaderboardTab(
         board,
@@ -382,8 +258,6 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
         sort,
         order,
         table,
-        count,
-        url_state,
         generation,
     )
 
@@ -405,32 +279,16 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
         sort.input,
         order.input,
     ]
-    if instant:  # filters, search and sort run in the page: no server call per click
-        gr.on(triggers, None, inputs=tab.inputs, js=APPLY_JS, api_visibility="private")
-    else:
-        gr.on(
-            triggers,
-            view.update,
-            inputs=tab.inputs,
-            outputs=tab.view_outputs,
-            show_progress="hidden",
-            trigger_mode="always_last",
-            api_visibility="private",
-        ).then(None, inputs=url_state, js=PUSH_URL_JS, api_visibility="private")
-    switched = board.input(
+    # Filters, search and sort run in the page: no server call per click.
+    gr.on(triggers, None, inputs=tab.inputs, js=APPLY_JS, api_visibility="private")
+    board.input(
         view.switch_board, inputs=board, outputs=[columns, sort], api_visibility="private"
-    )
-    if instant:
-        switched.then(view.switch_payload, inputs=board, outputs=table, api_visibility="private")
-    else:
-        switched.then(
-            view.update, inputs=tab.inputs, outputs=tab.view_outputs, api_visibility="private"
-        ).then(None, inputs=url_state, js=PUSH_URL_JS, api_visibility="private")
+    ).then(view.switch_payload, inputs=board, outputs=table, api_visibility="private")
     return tab
 
 
 def wire_page_load(demo: gr.Blocks, tab: LeaderboardTab, view: LeaderboardView) -> None:
-    outputs = [*tab.inputs, *tab.view_outputs, tab.generation]
+    outputs = [*tab.inputs, tab.table, tab.generation]
     demo.load(
         view.on_load,
         inputs=tab.generation,

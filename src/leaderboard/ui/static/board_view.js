@@ -1,6 +1,8 @@
 // The instant board: the whole board held in the page, queried by BoardQuery (board_query.js,
 // the same grammar as query.py) and drawn as a real <table> of which only the rows in view
 // exist (virtualized), so every matching row can be scrolled to at the cost of ~40 rows.
+// A board too large to travel whole (its payload has `remote`) is queried on the server
+// instead, and the rows in view are fetched window by window (board_route.py).
 // Every text from a file goes in with textContent; a link only for a well-formed Hub id
 // (decided in Python: the payload's `linkable`).
 //
@@ -12,8 +14,8 @@ const CELL_CHARS = 100; // a longer model name is cut in its cell, whole on hove
 const TITLE_CHARS = 2000;
 const HUB = "https://huggingface.co/";
 
-// What the view reads of the payload (the engine reads the rest).
-function shownValue(payload, column, row) {
+// What the view reads of a payload's column (the engine reads the rest).
+function shownValue(column, row) {
   if (column.storage === "category") {
     const code = column.codes[row];
     return code < 0 ? null : column.dictionary[code];
@@ -70,12 +72,77 @@ function makeView(root, payload) {
   const byKey = new Map(payload.columns.map((column) => [column.key, column]));
   const state = {
     query: defaultQuery(payload),
-    rows: [],
+    source: null, // what the rows in view are read from: localRows or remoteRows
     columns: [],
+    ticket: 0, // the latest remote query: answers to older ones are dropped
   };
 
-  function cellText(column, row) {
-    const value = shownValue(payload, column, row);
+  // The query's rows, from the board held in the page.
+  function localRows(query) {
+    const result = BoardQuery.runQuery(payload, query); // throws on a query it refuses
+    return {
+      keys: result.columns,
+      total: result.rows.length,
+      value: (position, column) => shownValue(column, result.rows[position]),
+      linkable: (position) => payload.linkable[result.rows[position]],
+      need: () => {},
+    };
+  }
+
+  // The query's rows, from the server, one window at a time (the first one fetched).
+  function remoteRows(query, first) {
+    const size = payload.remote.rows;
+    const windows = new Map([[0, windowOf(first)]]);
+    const asked = new Set([0]);
+    const at = (position) => windows.get(position - (position % size));
+    return {
+      keys: first.keys,
+      total: first.total,
+      value(position, column) {
+        const rows = at(position);
+        return rows ? shownValue(rows.byKey.get(column.key), position - rows.offset) : undefined;
+      },
+      linkable: (position) => at(position).linkable[position - at(position).offset],
+      need(firstRow, lastRow) {
+        for (let start = firstRow - (firstRow % size); start < lastRow; start += size) {
+          if (asked.has(start)) continue;
+          asked.add(start);
+          fetchWindow(query, start).then(
+            (answer) => {
+              windows.set(start, windowOf(answer));
+              if (state.source === this) drawRows();
+            },
+            () => asked.delete(start) // asked again when scrolled to
+          );
+        }
+      },
+    };
+  }
+
+  function windowOf(answer) {
+    return { ...answer, byKey: new Map(answer.columns.map((column) => [column.key, column])) };
+  }
+
+  function fetchWindow(query, offset) {
+    const params = toParams(query);
+    params.set("offset", String(offset));
+    params.set("limit", String(payload.remote.rows));
+    const url = payload.remote.url + "&" + params.toString();
+    return fetch(url, { credentials: "same-origin" }).then((response) =>
+      response.text().then((text) => {
+        let answer = null;
+        try {
+          answer = JSON.parse(text);
+        } catch (error) {
+          // not JSON: a proxy's or a limit's answer; the status says enough
+        }
+        if (response.ok && answer) return answer;
+        throw new Error((answer && answer.error) || `The server answered ${response.status}.`);
+      })
+    );
+  }
+
+  function cellText(column, value) {
     if (value === null || value === undefined) return "";
     if (column.kind === "bool") return value ? "✓" : "";
     if (typeof value === "number" && column.decimals !== null && column.decimals !== undefined) {
@@ -84,10 +151,9 @@ function makeView(root, payload) {
     return String(value);
   }
 
-  function modelCell(td, row) {
-    const name = shownValue(payload, byKey.get("model"), row) ?? "";
+  function modelCell(td, name, linkable) {
     const title = cut(name, TITLE_CHARS);
-    if (payload.linkable[row]) {
+    if (linkable) {
       const link = document.createElement("a");
       link.href = HUB + name; // a well-formed id: letters, digits, `-_.` and one `/`
       link.target = "_blank";
@@ -150,21 +216,24 @@ function makeView(root, payload) {
   }
 
   function drawRows() {
-    const total = state.rows.length;
+    const source = state.source;
+    const total = source.total;
     const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const visible = Math.ceil(scroller.clientHeight / ROW_HEIGHT) + 2 * OVERSCAN;
     const last = Math.min(total, first + visible);
     const fragment = document.createDocumentFragment();
     fragment.appendChild(spacer(first * ROW_HEIGHT));
     for (let position = first; position < last; position++) {
-      const row = state.rows[position];
       const tr = document.createElement("tr");
-      tr.className = "lb-row";
       tr.setAttribute("aria-rowindex", String(position + 2)); // the header is row 1
+      const loaded = source.value(position, state.columns[0]) !== undefined;
+      tr.className = loaded ? "lb-row" : "lb-row lb-loading";
       state.columns.forEach((column, index) => {
         const td = document.createElement("td");
-        if (column.key === "model") modelCell(td, row);
-        else td.textContent = cellText(column, row);
+        const value = loaded ? source.value(position, column) : null;
+        if (column.key === "model" && loaded) {
+          modelCell(td, value ?? "", source.linkable(position));
+        } else td.textContent = cellText(column, value);
         if (column.kind === "number") td.classList.add("lb-number");
         if (column.pinned) {
           td.classList.add("lb-pinned");
@@ -177,6 +246,7 @@ function makeView(root, payload) {
     fragment.appendChild(spacer((total - last) * ROW_HEIGHT));
     body.replaceChildren(fragment);
     table.setAttribute("aria-rowcount", String(total + 1));
+    source.need(first, last); // a remote board fetches the windows these rows are in
   }
 
   function sortBy(key) {
@@ -195,27 +265,43 @@ function makeView(root, payload) {
   }
 
   function apply(query) {
-    let result;
-    try {
-      result = BoardQuery.runQuery(payload, query);
-    } catch (error) {
-      message.textContent = error.message; // the query stays as it was, as on the server
-      message.hidden = false;
-      return false;
+    if (!payload.remote) {
+      let source;
+      try {
+        source = localRows(query);
+      } catch (error) {
+        return refuse(error);
+      }
+      show(query, source);
+      return true;
     }
+    const ticket = ++state.ticket;
+    fetchWindow(query, 0).then(
+      (first) => ticket === state.ticket && show(query, remoteRows(query, first)),
+      (error) => ticket === state.ticket && refuse(error)
+    );
+    return true;
+  }
+
+  function refuse(error) {
+    message.textContent = error.message; // the query stays as it was, as on the server
+    message.hidden = false;
+    return false;
+  }
+
+  function show(query, source) {
     message.hidden = true;
     message.textContent = "";
     state.query = query;
-    state.rows = result.rows;
-    state.columns = result.columns.map((key) => byKey.get(key));
-    const shown = result.rows.length.toLocaleString("en-US");
+    state.source = source;
+    state.columns = source.keys.map((key) => byKey.get(key));
+    const shown = source.total.toLocaleString("en-US");
     count.textContent = `Showing ${shown} of ${payload.rows.toLocaleString("en-US")} models`;
     drawHead();
     scroller.scrollTop = 0;
     drawRows();
     if (state.started) pushUrl(); // the link that opened the page stays as it was given
     state.started = true;
-    return true;
   }
 
   let pending = false;
@@ -224,7 +310,7 @@ function makeView(root, payload) {
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      drawRows();
+      if (state.source) drawRows();
     });
   });
   state.board = payload.suite;
