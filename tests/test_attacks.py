@@ -119,6 +119,25 @@ def hostile(tmp_path_factory, tiny_model) -> Iterator[tuple[str, Path, Path, Pat
     stop_app(process)
 
 
+@pytest.fixture(scope="module")
+def hostile_windows(tmp_path_factory) -> Iterator[str]:
+    """The same hostile files, served by the board table's other source: windows of rows."""
+    root = tmp_path_factory.mktemp("hostile_windows")
+    queue, results = copy_demo_stores(root)
+    plant_hostile_files(queue, results)
+    process, url = start_app(app_env(queue, results, root, LEADERBOARD_BROWSER_ROWS="0"))
+    yield url
+    stop_app(process)
+
+
+@pytest.fixture(params=["page", "windows"])
+def hostile_url(request) -> str:
+    """The hostile app's URL, once per source of the board table's rows."""
+    if request.param == "page":
+        return request.getfixturevalue("hostile")[0]
+    return request.getfixturevalue("hostile_windows")
+
+
 def client_for(url: str):
     from gradio_client import Client
 
@@ -266,12 +285,12 @@ def test_there_is_no_upload_route_and_bodies_are_bounded(hostile):
     ],
     ids=["img", "link", "form"],
 )
-def test_a_shared_search_link_cannot_put_html_on_the_page(browser, hostile, search):
+def test_a_shared_search_link_cannot_put_html_on_the_page(browser, hostile_url, search):
     from urllib.parse import quote
 
     from test_browser import Visitor
 
-    url, _, _, _ = hostile
+    url = hostile_url
     visitor = Visitor(browser, url)
     try:
         page = visitor.open("?search=" + quote(search))
@@ -290,16 +309,16 @@ def test_a_shared_search_link_cannot_put_html_on_the_page(browser, hostile, sear
 
 
 @pytest.mark.browser
-def test_hostile_model_names_show_as_their_characters(browser, hostile):
+def test_hostile_model_names_show_as_their_characters(browser, hostile_url):
     from test_browser import Visitor, read_view
 
-    url, _, _, _ = hostile
+    url = hostile_url
     visitor = Visitor(browser, url)
     try:
         page = visitor.open("?search=evil;model;LLLL")
         page.wait_for_function(
-            "n => document.querySelectorAll('#leaderboard-table [role=row].virtual-row').length"
-            " >= n",
+            "n => document.querySelectorAll("
+            "'#instant-board tbody tr.lb-row:not(.lb-loading)').length >= n",
             arg=len(HOSTILE_NAMES),
         )
         view = read_view(page)
@@ -311,16 +330,16 @@ def test_hostile_model_names_show_as_their_characters(browser, hostile):
             else:
                 assert name in shown, (name, shown)
         links = page.evaluate(
-            "() => [...document.querySelectorAll('#leaderboard-table a')].map(a => a.href)"
+            "() => [...document.querySelectorAll('#instant-board a')].map(a => a.href)"
         )
         assert all(link.startswith("https://huggingface.co/") for link in links), links
-        assert page.locator("#leaderboard-table .katex").count() == 0
+        assert page.locator("#instant-board .katex").count() == 0
         titles = page.evaluate(
-            "() => [...document.querySelectorAll('#leaderboard-table [title]')]"
+            "() => [...document.querySelectorAll('#instant-board [title]')]"
             ".map(e => e.getAttribute('title').length)"
         )
         assert max(titles) == 2_000  # the long name, in full up to the cap, on hover
-        average = page.locator('#leaderboard-table thead th[title="Average ⬆️"]').bounding_box()
+        average = page.locator('#instant-board thead th[data-key="average"]').bounding_box()
         assert average is not None and average["x"] < 1200, "a long name pushed the scores away"
         assert visitor.refused == [] and visitor.dialogs == [] and visitor.errors == []
     finally:

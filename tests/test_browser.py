@@ -1,9 +1,11 @@
 """The real page in headless Chromium: what a visitor sees after each thing they do.
 
 `python app.py` serves copies of the embedded stores; Playwright drives Debian's Chromium
-(never a downloaded browser) and every test reads the rows back from the DOM of
-`#leaderboard-table`, in order, with the `#row-count` line and, where the view changes, the
-address bar (DESIGN.md §7, README "What you can do"). Each page records JavaScript errors,
+(never a downloaded browser) and every test reads the rows back from the DOM of the board
+table (`#instant-board`), in order, with its count line and, where the view changes, the
+address bar (DESIGN.md §7, README "What you can do"). The leaderboard's scenarios run on both
+of the table's sources: the board held in the page, and the board fetched window by window
+from the server (`LEADERBOARD_BROWSER_ROWS=0`). Each page records JavaScript errors,
 Gradio error toasts and dialogs, and fails its test if any appeared; requests that leave the
 app's own server are refused.
 """
@@ -86,24 +88,20 @@ CARBON_BY_GSM8K = [
 DEFAULT_HEADERS = V1_LABELS  # the embedded data's board is v1
 ALL_PRECISIONS = ["float16", "bfloat16", "8bit", "4bit", "GPTQ", "float32", "Unknown"]
 
-# Gradio 6 renders gr.Dataframe as a grid: the headers in a <table>'s <thead>, the rows as
-# virtualised `[role=row]` elements whose `[role=gridcell]`s carry their column in `data-col`.
+# The board table (ui/static/board_view.js): a <table> whose header buttons hold the labels and
+# whose rows in view are `tr.lb-row`s (`lb-loading` while their window is being fetched).
 READ_TABLE_JS = """() => {
-  const root = document.querySelector('#leaderboard-table');
-  if (!root) return null;
-  const headers = [...root.querySelectorAll('thead th[role=columnheader]')]
-    .map(th => th.getAttribute('title'));
-  const rows = [...root.querySelectorAll('[role=row].virtual-row')]
-    .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index))
-    .map(row => {
-      const cells = [...row.querySelectorAll('[role=gridcell]')]
-        .sort((a, b) => Number(a.dataset.col) - Number(b.dataset.col));
-      return {
-        cells: cells.map(c => c.innerText.trim()),
-        links: cells.map(c => c.querySelector('a')?.getAttribute('href') ?? null),
-      };
-    });
-  const count = document.querySelector('#row-count')?.innerText.trim() ?? null;
+  const root = document.querySelector('#instant-board .lb-board');
+  if (!root || !root.dataset.ready || root.querySelector('tr.lb-loading')) return null;
+  const headers = [...root.querySelectorAll('thead th')].map(th => th.innerText.trim());
+  const rows = [...root.querySelectorAll('tbody tr.lb-row')].map(row => {
+    const cells = [...row.children];
+    return {
+      cells: cells.map(c => c.innerText.trim()),
+      links: cells.map(c => c.querySelector('a')?.getAttribute('href') ?? null),
+    };
+  });
+  const count = root.querySelector('.lb-count')?.innerText.trim() ?? null;
   return {headers, rows, count};
 }"""
 VIEW_IS_JS = f"""([models, count]) => {{
@@ -145,7 +143,7 @@ class View:
 
 def read_view(page) -> View:
     data = page.evaluate(READ_TABLE_JS)
-    assert data is not None, "no #leaderboard-table on the page"
+    assert data is not None, "no board table (#instant-board) ready on the page"
     return View(
         headers=data["headers"],
         rows=[row["cells"] for row in data["rows"]],
@@ -220,7 +218,7 @@ class Visitor:
 
     def open(self, query: str = ""):
         self.page.goto(self.base_url + query)
-        self.page.wait_for_selector("#leaderboard-table [role=row].virtual-row")
+        self.page.wait_for_selector("#instant-board tbody tr.lb-row:not(.lb-loading)")
         return self.page
 
     def toasts(self) -> list[str]:
@@ -246,12 +244,16 @@ def app_env(queue: Path, results: Path, root: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[subprocess.Popen]:
-    """One app for the read-only scenarios (every test opens its own page)."""
-    root = tmp_path_factory.mktemp("browser_app")
+# The board table's two sources of rows, by the settings that choose them.
+SOURCES = {"page": {}, "windows": {"LEADERBOARD_BROWSER_ROWS": "0"}}
+
+
+@pytest.fixture(scope="module", params=list(SOURCES))
+def server(tmp_path_factory, request) -> Iterator[subprocess.Popen]:
+    """One app for the read-only scenarios (every test opens its own page), per source."""
+    root = tmp_path_factory.mktemp(f"browser_app_{request.param}")
     queue, results = copy_demo_stores(root)
-    process, url = start_app(app_env(queue, results, root))
+    process, url = start_app(app_env(queue, results, root) | SOURCES[request.param])
     process.url = url  # type: ignore[attr-defined]
     yield process
     stop_app(process)
@@ -283,7 +285,7 @@ def test_first_load_shows_the_12_models_linked_to_the_hub(visitor):
     assert view.column("Rank") == ["1", "2", "3", "3", "5", "6", "7", "8", "8", "10", "11", "11"]
     model = view.headers.index("Model")
     assert [links[model] for links in view.links] == [f"https://huggingface.co/{m}" for m in ALL]
-    links = page.locator("#leaderboard-table [role=gridcell] a")
+    links = page.locator("#instant-board tbody a")
     assert links.first.get_attribute("target") == "_blank"
     assert urlsplit(page.url).query == ""
     assert page.locator("#search input").input_value() == ""
@@ -326,7 +328,7 @@ def test_choosing_columns_adds_and_removes_them(visitor):
     open_columns_and_sorting(page)
     columns = page.locator("#columns")
     columns.get_by_label("Model sha", exact=True).check()
-    page.wait_for_selector("#leaderboard-table th[title='Model sha']")
+    page.wait_for_selector("#instant-board th[data-key='model_sha']")
     view = expect_rows(page, ALL)
     assert view.headers == [*DEFAULT_HEADERS[:-1], "Model sha", "CO₂ cost (kg)"]
     assert view.column("Model sha")[0] == "904ffe8106a3facbea0d0e61d9a53a525675871e"
@@ -334,7 +336,7 @@ def test_choosing_columns_adds_and_removes_them(visitor):
     assert "model_sha" in query_of(page)["columns"][0].split(",")
 
     columns.get_by_label("ARC", exact=True).uncheck()
-    page.wait_for_selector("#leaderboard-table th[title='ARC']", state="detached")
+    page.wait_for_selector("#instant-board th[data-key='arc']", state="detached")
     view = expect_rows(page, ALL)
     assert "ARC" not in view.headers
     assert {"HellaSwag", "Model sha"} <= set(view.headers)
@@ -390,7 +392,7 @@ def test_a_shared_url_restores_columns_and_an_ascending_sort(visitor):
     assert page.locator("#order").get_by_label("ascending").is_checked()
 
     page.locator("#columns").get_by_label("ARC", exact=True).check()
-    page.wait_for_selector("#leaderboard-table th[title='ARC']")
+    page.wait_for_selector("#instant-board th[data-key='arc']")
     view = expect_rows(page, [m for m in GSM8K_ASCENDING if m not in MOE])
     assert view.headers == ["Rank", "T", "Model", "ARC", "GSM8K", "Model sha"]
     expect_query(page, {"columns": "arc,gsm8k,model_sha", "sort": "gsm8k", "hide": "moe"})
@@ -560,11 +562,11 @@ def test_html_in_names_and_licenses_is_shown_as_text(browser, hostile_server):
         assert view.links[-1][model] == "https://huggingface.co/safe/licensed"
         assert safe[view.headers.index("Hub License")] == SCRIPT
         assert evil[view.headers.index("Hub License")] == "apache-2.0"
-        table = page.locator("#leaderboard-table")
+        table = page.locator("#instant-board")
         assert table.locator("img").count() == 0
         assert table.locator("script").count() == 0
         for text in (IMG, SCRIPT):
-            cell = table.get_by_role("gridcell").filter(has=page.get_by_text(text, exact=True))
+            cell = table.locator("td").filter(has=page.get_by_text(text, exact=True))
             assert cell.count() == 1
             cell.scroll_into_view_if_needed()
             assert cell.is_visible()

@@ -1,15 +1,14 @@
-"""One table of queries through all four entry points: the Leaderboard tab's callback,
-gradio_client `/query`, `python -m leaderboard table --json`, and a URL opened in Chromium.
+"""One table of queries through all four entry points: the Leaderboard tab's controls (the
+function Gradio runs in the page on their change, `APPLY_JS`), gradio_client `/query`,
+`python -m leaderboard table --json`, and a URL opened in Chromium.
 Every entry point reads its values with `Query.from_values`; here they must give the same rows
 in the same order (and the same as `run_query` in-process)."""
 
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from leaderboard.query import Query, present, run_query
 from leaderboard.stores import LocalStore
 from leaderboard.suites import get_suite
 from leaderboard.table import TableLoader
+from leaderboard.ui.board_view import APPLY_JS
 from leaderboard.ui.leaderboard_tab import (
     ALL_PRECISIONS,
     ALL_TYPES,
@@ -122,7 +122,7 @@ def view(stores) -> LeaderboardView:
     settings = Settings(queue=str(queue), results=str(results), cache_dir=str(root / "cache"))
     loader = TableLoader(LocalStore(results), LocalStore(queue), settings)
     loader.load()
-    return LeaderboardView(loader, max_rows=100)
+    return LeaderboardView(loader, browser_rows=50_000)
 
 
 def in_process(view: LeaderboardView, case: Case) -> list[str]:
@@ -144,8 +144,9 @@ def in_process(view: LeaderboardView, case: Case) -> list[str]:
     return list(present(run_query(board, suite, query), suite, links=False)["Model"])
 
 
-def through_the_tab(view: LeaderboardView, case: Case) -> list[str]:
-    table, _, _ = view.update(
+def through_the_tab(page, case: Case, reference: list[str]) -> list[str]:
+    """The controls' values as the tab sends them, through the function their change runs."""
+    controls = [
         "v1",
         case.search,
         ALL_TYPES if case.types is None else case.types,
@@ -158,10 +159,11 @@ def through_the_tab(view: LeaderboardView, case: Case) -> list[str]:
         column_values(get_suite("v1")),
         case.sort,
         DESCENDING if case.descending else ASCENDING,
-    )
-    cells = table.value["data"]
-    index = table.value["headers"].index("Model")
-    return [html.unescape(re.sub(r"<[^>]+>", "", row[index])) for row in cells]
+    ]
+    page.evaluate(f"(controls) => ({APPLY_JS})(...controls)", controls)
+    with contextlib.suppress(PlaywrightTimeout):  # the comparison says what differs
+        page.wait_for_function(VIEW_IS_JS, arg=[reference, count_text(len(reference))])
+    return read_view(page).models
 
 
 def through_the_api(client: Client, case: Case) -> list[str]:
@@ -218,11 +220,14 @@ def answers(stores, app_url, view, browser) -> dict[str, dict[str, list[str]]]:
             with contextlib.suppress(PlaywrightTimeout):  # the comparison says what differs
                 page.wait_for_function(VIEW_IS_JS, arg=[reference, count_text(len(reference))])
             shown = read_view(page).models
+            page.goto(app_url)  # the plain board, then the case through its controls
+            page.wait_for_function(VIEW_IS_JS, arg=[in_process(view, Case("all")), count_text(12)])
+            tab = through_the_tab(page, case, reference)
         finally:
             visitor.check_and_close()  # no warning: every value of these links is valid
         found[case.name] = {
             "in-process": reference,
-            "tab": through_the_tab(view, case),
+            "tab": tab,
             "api": through_the_api(client, case),
             "cli": through_the_cli(stores, case),
             "url": shown,
@@ -244,7 +249,8 @@ def test_a_link_keeps_its_good_values_and_says_which_it_ignored(browser, app_url
         page = visitor.open("?board=v1&search=carbon&precision=float16,fp99&sort=-nosuch")
         page.wait_for_function("() => (window.__toasts ?? []).length > 0")
         page.wait_for_function(
-            "() => document.querySelector('#row-count')?.innerText.includes('Showing 7 of 12')"
+            "() => document.querySelector('#instant-board .lb-count')?.innerText"
+            ".includes('Showing 7 of 12')"
         )
         (toast,) = visitor.toasts()
         assert "ignored" in toast and "`precision` cannot be `fp99`" in toast

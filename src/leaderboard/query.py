@@ -500,6 +500,12 @@ def from_values(values: Mapping[str, object], suite: Suite, *, strict: bool) -> 
     if search is not None and not isinstance(search, str):
         _refuse(f"`search` must be text, not {type(search).__name__}.", strict, ignored)
         search = None
+    if search and not strict:  # strict entry points refuse it when they run it
+        try:
+            parse_search(search.strip())
+        except QueryError as exc:
+            ignored.append(str(exc))
+            search = None
     query = Query(
         search=(search or "").strip(),
         model_types=model_types,

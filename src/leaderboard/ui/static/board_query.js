@@ -659,6 +659,12 @@
     query.columns = readColumns(board, values.get("columns"), ignored, limit);
     [query.sort, query.descending] = readSort(board, values.get("sort"), ignored, limit);
     query.search = strip(text(values.get("search")) || "");
+    try {
+      parseSearch(board, query.search); // a search that cannot run is left out, as the rest
+    } catch (error) {
+      ignored.push(error.message);
+      query.search = "";
+    }
     query.sizes = choices("size") || [];
     query.hide = choices("hide") || [];
     return { query, ignored };

@@ -75,6 +75,7 @@ function makeView(root, payload) {
     source: null, // what the rows in view are read from: localRows or remoteRows
     columns: [],
     ticket: 0, // the latest remote query: answers to older ones are dropped
+    asked: null, // that query, as URL parameters
   };
 
   // The query's rows, from the board held in the page.
@@ -275,10 +276,21 @@ function makeView(root, payload) {
       show(query, source);
       return true;
     }
+    // The view's query from now on, though its rows are still on their way: the next change
+    // of the controls builds on it (APPLY_JS reads it), and answers to older ones are dropped.
+    const asked = toParams(query).toString();
+    if (asked === state.asked) return true; // Gradio may send one change twice
+    const before = { query: state.query, asked: state.asked };
+    state.asked = asked;
+    state.query = query;
     const ticket = ++state.ticket;
     fetchWindow(query, 0).then(
       (first) => ticket === state.ticket && show(query, remoteRows(query, first)),
-      (error) => ticket === state.ticket && refuse(error)
+      (error) => {
+        if (ticket !== state.ticket) return;
+        Object.assign(state, before); // the view stays what it shows
+        refuse(error);
+      }
     );
     return true;
   }
