@@ -7,20 +7,23 @@
 For each dataset (`real`: the 4,576 models of the real v2 board; N: N synthetic models), the
 app is started once untimed (it fills its parquet cache), then measured on two paths, each a
 fresh `python app.py` subprocess driven in Debian's Chromium:
-- `server`: the default app (`LEADERBOARD_BROWSER_ROWS` unset), whose `gr.Dataframe` holds the
-  rows shown and asks the server for new ones on every click;
+- `server`: `LEADERBOARD_BROWSER_ROWS=0`, the board table served by windows: every click asks
+  the server to run the query and send the first window of rows (`board-rows`), and scrolling
+  fetches the windows in view, as a board above the threshold is served;
 - `instant`: `LEADERBOARD_BROWSER_ROWS=--browser-rows` (200,000), the instant board: the whole
-  board travels once in the page (`#instant-board`) and is searched, filtered and sorted there.
+  board travels once (`board-data`) and is searched, filtered and sorted in the page.
+Both draw the same virtualized `<table>` (`#instant-board`).
 
 Measured on each path (in page: `performance.now()`, stamped by a MutationObserver on the
 document; "+ frame": the end of the next frame after that change, a requestAnimationFrame
 then a posted message, i.e. once the change has been laid out and painted):
 - first table paint: a fresh browser context per run, from navigation start to the first row
-  that holds a model name: the Model cell of the first visible data row of the Dataframe
-  (`[data-testid="cell-0-2"]`, what a person sees; its hidden sizing row
-  `#leaderboard-table tbody tr td` is stamped too), or the first `#instant-board tbody
-  tr.lb-row` with a model name (checked visible afterwards). The wall time seen from Python
-  (goto -> condition observed) is printed beside it, and the bytes the page load transferred;
+  that holds a model name: the first `#instant-board tbody tr.lb-row` with one (checked
+  visible afterwards; for bare Gradio, the Model cell of the Dataframe's first visible row,
+  `[data-testid="cell-0-2"]`). Beside it: when Gradio mounted the board (the
+  `leaderboard:mounted` mark of board_view.js: what is left after it is the board's own
+  work), the wall time seen from Python (goto -> condition observed), and the bytes the page
+  load transferred;
 - checkbox click: unchecking the precision of the top row in `#filter-precision`, from the
   click (a capture-phase listener stamps it in the page) until both the row count text
   (`#row-count`, or the board's `.lb-count`) and the first row's model have changed; the box
@@ -67,8 +70,8 @@ from leaderboard.stores import LocalStore
 from leaderboard.table import TableLoader
 
 # Stamps, in page time (ms since navigation start), of what the benchmark waits for. Both
-# tables are watched: the Dataframe (`#leaderboard-table`, with `#row-count`) and the instant
-# board (`#instant-board`, with its `.lb-count`); a page holds one of them.
+# tables are watched: the board table (`#instant-board`, with its `.lb-count`) and bare
+# Gradio's Dataframe (`#leaderboard-table`); a page holds one of them.
 INSTRUMENT = r"""
 (() => {
   const b = window.__bench = {
@@ -211,12 +214,11 @@ def first_paint(
         page.goto(url, wait_until="commit", timeout=timeout_ms)
         marks = wait_loaded(page, timeout_ms, counted=counted)
         wall = time.perf_counter() - start
-        if counted and instant != (page.locator("#instant-board").count() > 0):
-            shows = "the server-side table" if instant else "the instant board"
-            raise LoadFailed(f"the page shows {shows}")
-        if instant and not page.locator("#instant-board tbody tr.lb-row").first.is_visible():
-            raise LoadFailed("the instant board's first row is in the page but not visible")
-        mounted = page.evaluate(MOUNTED_JS) if instant else None
+        if counted and not page.locator("#instant-board").count():
+            raise LoadFailed("the page shows no board table")
+        if counted and not page.locator("#instant-board tbody tr.lb-row").first.is_visible():
+            raise LoadFailed("the board's first row is in the page but not visible")
+        mounted = page.evaluate(MOUNTED_JS) if counted else None
         return {
             **({"paint_mounted": mounted / 1000} if mounted is not None else {}),
             "paint": marks["firstCell"] / 1000,
@@ -302,12 +304,9 @@ def settle(pid: int, *, window: float = 0.5, busy: float = 0.1, limit: float = 3
 
 
 def running_app(path: str, queue: Path, results: Path, cache: Path, args):
-    """`python app.py` on one path: the default app, or the instant board."""
+    """`python app.py` on one path: the board served by windows, or held in the page."""
     env = {"LEADERBOARD_REFRESH_SECONDS": "0"}
-    if args.max_rows:
-        env["LEADERBOARD_MAX_ROWS"] = str(args.max_rows)
-    if path == "instant":
-        env["LEADERBOARD_BROWSER_ROWS"] = str(args.browser_rows)
+    env["LEADERBOARD_BROWSER_ROWS"] = str(args.browser_rows) if path == "instant" else "0"
     return common.running_app(
         queue=queue,
         results=results,
@@ -543,11 +542,10 @@ def path_rows(result: dict, path: str, r: dict, server: dict | None, bare: dict 
     def quiet(value):
         return seconds(value) + (f" ({r['quiet_note']})" if "quiet_note" in r else "")
 
-    paint = "first .lb-row" if instant else "row 1 Model cell"
+    paint = "first .lb-row"
     rows = [
         row(f"first paint: {paint}", "paint", seconds, bare_value=bare_paint,
             target=paint_target, template_key="first paint"),
-        row("first paint: tbody tr td (sizing row)", "paint_td", seconds) if not instant else None,
         row("  Gradio mounted the board (its js_on_load ran)", "paint_mounted", seconds),
         row("bytes transferred by the page load", "paint_bytes", fmt_bytes),
         row(f"uncheck {r['precision']} -> rows updated", "click", seconds,
@@ -582,7 +580,7 @@ def main() -> int:
     )
     parser.add_argument("--repeats", type=int, default=5, help="runs of each measurement (5)")
     parser.add_argument(
-        "--max-rows", type=int, default=0, help="LEADERBOARD_MAX_ROWS for the app (its default)"
+        "--bare-rows", type=int, default=100, help="rows of the bare Gradio page's table (100)"
     )
     parser.add_argument("--timeout", type=float, default=180, help="seconds per wait (180)")
     parser.add_argument("--skip-bare", action="store_true", help="no bare Gradio baseline")
@@ -607,7 +605,7 @@ def main() -> int:
                 size = str(int(size))
             result = bench_dataset(size, name, queue, store, args, playwright)
             if bare is None and not args.skip_bare:
-                rows = args.max_rows or 100
+                rows = args.bare_rows
                 bare = bench_bare_gradio(result["board"], rows, args, playwright)
                 result["bare_here"] = True
                 print(

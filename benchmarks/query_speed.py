@@ -9,9 +9,10 @@ files go through (`parse_results` -> `result_entries`, `request_entry`, `results
 `requests_frame`, `build_board`), without writing 200,000 files. The entry frames are cached
 as parquet in the work folder, so only the first run pays for generating them.
 
-Ours, per query: `run_query(board, suite, query)` over every row, then `present(...,
-links=True)` of the rows the tab sends (the first LEADERBOARD_MAX_ROWS, 100 by default): what
-the leaderboard tab's callback computes before handing the rows to Gradio.
+Ours, per query: `run_query(board, suite, query)` over every row, then the first window of
+rows encoded for the page (`columns_payload` and `linkable` of WINDOW_ROWS rows, 200): what
+the `board-rows` route computes for a board served by windows (above LEADERBOARD_BROWSER_ROWS
+models), before it is sent.
 
 Baseline per query (template_like.update_table and friends): the template-era app's callbacks
 over an un-indexed display frame (rounded, labelled columns, Model as an HTML link, a hidden
@@ -57,13 +58,14 @@ from leaderboard.query import (
     SEARCH_MAX_CHARS,
     SEARCH_MAX_TERMS,
     Query,
-    present,
     run_query,
 )
 from leaderboard.suites import get_suite
 from leaderboard.table.build import build_board
 from leaderboard.table.entries import request_entry, result_entries
 from leaderboard.table.frames import requests_frame, results_frame
+from leaderboard.ui.board_payload import columns_payload
+from leaderboard.ui.board_view import WINDOW_ROWS, linkable
 
 SUITE = get_suite("v2")
 ALL_PRECISIONS = [p.value for p in PRECISION_CHOICES]
@@ -284,7 +286,9 @@ def main() -> int:
             except QueryError:
                 holder["rows"] = None  # refused by the search limits
                 return
-            present(matches.head(settings.max_rows), SUITE, links=True)
+            window = matches.head(WINDOW_ROWS)
+            columns_payload(window, SUITE, list(window.columns))
+            linkable(window)
 
         def theirs(kwargs=baseline_kwargs, holder=holder):
             holder["base"] = template_query(hidden, **kwargs)

@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 
 from leaderboard.config import Settings
 from leaderboard.submission import ANONYMOUS_SENDER, Submitter, submitter_from_settings
+from leaderboard.suites import get_suite
 from leaderboard.table import TableLoader
 from leaderboard.ui.about_tab import build_about_tab
 from leaderboard.ui.api import register_api
@@ -114,10 +115,14 @@ def start_refresh(loader: TableLoader, settings: Settings) -> BackgroundSchedule
     return scheduler
 
 
-def _watch_and_check(loader: TableLoader, settings: Settings) -> None:
-    """Once the app answers: watch local folders (a new file is then on the board within a
-    second; watching 100,000 folders takes seconds), then fold in what changed while the
-    app was not running (a warm start served the cached boards unchecked)."""
+def _watch_and_check(loader: TableLoader, view: LeaderboardView, settings: Settings) -> None:
+    """Once the app answers: encode the first board's payload, so that the first page does
+    not wait for it; watch local folders (a new file is then on the board within a second;
+    watching 100,000 folders takes seconds), then fold in what changed while the app was
+    not running (a warm start served the cached boards unchecked)."""
+    snapshot = loader.snapshot
+    if snapshot.default_suite:
+        view.encoded_payload(get_suite(snapshot.default_suite), snapshot)
     if settings.refresh_seconds:
         loader.watch()
     if settings.refresh_seconds or not loader.validated:
@@ -176,7 +181,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
                 ]
             },
         )
-        check = threading.Thread(target=_watch_and_check, args=(loader, settings))
+        check = threading.Thread(target=_watch_and_check, args=(loader, view, settings))
         check.daemon = True
         check.start()
         demo.block_thread()

@@ -65,24 +65,29 @@ FILTER_KEYS = {
 _GZIP_LEVEL = 6
 
 
-def board_payload(board: pd.DataFrame, suite: Suite) -> dict:
+def board_payload(board: pd.DataFrame, suite: Suite, *, part: bool = False) -> dict:
     """The board (as `Snapshot.board` returns it) and the query grammar, JSON-ready."""
     return {
         "version": PAYLOAD_VERSION,
         "suite": suite.name,
         "rows": len(board),
-        "columns": columns_payload(board, suite),
+        "columns": columns_payload(board, suite, part=part),
         "grammar": _grammar(),
         "lowercase": _lowercase(),
     }
 
 
-def columns_payload(rows: pd.DataFrame, suite: Suite, keys: list[str] | None = None) -> list:
+def columns_payload(
+    rows: pd.DataFrame, suite: Suite, keys: list[str] | None = None, *, part: bool = False
+) -> list:
     """`rows`' values of the board's columns (or of `keys`, in the board's order), encoded
-    as above: the whole board, or a window of a query's rows (`board_route.py`)."""
+    as above: the whole board, or (`part`) a part of it, a window of a query's rows
+    (`board_route.py`), whose dictionaries hold only the categories its rows use: a board's
+    may hold one per model (base models, at 100,000 models 2 MB), and the page does not
+    sort a window."""
     columns = [c for c in board_columns(suite) if keys is None or c.key in keys]
     shown = present(rows[[c.key for c in columns]], suite, links=False)
-    return [_column(rows[c.key], shown[c.label], c) for c in columns]
+    return [_column(rows[c.key], shown[c.label], c, part=part) for c in columns]
 
 
 def encode_payload(payload: dict) -> bytes:
@@ -94,7 +99,7 @@ def encode_payload(payload: dict) -> bytes:
 # --- columns ---------------------------------------------------------------------------------
 
 
-def _column(raw: pd.Series, shown: pd.Series, column: Column) -> dict:
+def _column(raw: pd.Series, shown: pd.Series, column: Column, *, part: bool = False) -> dict:
     meta = {
         "key": column.key,
         "label": column.label,
@@ -106,6 +111,8 @@ def _column(raw: pd.Series, shown: pd.Series, column: Column) -> dict:
     }
     dtype = raw.dtype
     if isinstance(dtype, pd.CategoricalDtype):
+        if part:
+            raw = raw.cat.remove_unused_categories()
         codes = raw.cat.codes.to_numpy()
         return meta | {
             "storage": "category",

@@ -1,12 +1,12 @@
 """The board table's two routes, answered from the view's current snapshot.
 
 `GET board-data/<suite>?g=<generation>`: the board's payload (`board_view.payload_for`),
-gzip-compressed once per board and generation. Inline in the page (as the component's value)
-it would travel uncompressed in every page load (35 MB at 100,000 models) and stay in the
-server's memory as JSON text; here it is encoded once, sent with `Content-Encoding: gzip`
-(8 MB at 100,000) and cached by the browser for good: a new generation is a new URL. A board
-above `LEADERBOARD_BROWSER_ROWS` models gets a payload without values: its columns and the
-grammar only.
+gzip-compressed once per board and generation (`LeaderboardView.encoded_payload`). Inline in
+the page (as the component's value) it would travel uncompressed in every page load (35 MB
+at 100,000 models) and stay in the server's memory as JSON text; here it is encoded once,
+sent with `Content-Encoding: gzip` (8 MB at 100,000) and cached by the browser for good: a
+new generation is a new URL. A board above `LEADERBOARD_BROWSER_ROWS` models gets a payload
+without values: its columns and the grammar only.
 
 `GET board-rows/<suite>?g=<generation>&offset=N&limit=M&<query parameters>`: a window of
 the rows a query shows, for such a board. The query parameters are the page's (its URL's,
@@ -29,7 +29,7 @@ import orjson
 from leaderboard.errors import LeaderboardError, UnknownNameError
 from leaderboard.query import Query, query_positions, visible_columns
 from leaderboard.suites import Suite, get_suite
-from leaderboard.ui.board_payload import columns_payload, encode_payload
+from leaderboard.ui.board_payload import columns_payload
 from leaderboard.ui.board_view import WINDOW_ROWS, linkable
 from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send
 
@@ -56,7 +56,6 @@ class BoardData:
         self.app = app
         self.view = view  # a LeaderboardView: its loader's snapshot, its payloads
         self._lock = threading.Lock()
-        self._encoded: dict[str, tuple[int, bytes]] = {}  # suite -> (generation, gzip)
         self._positions: OrderedDict[tuple, np.ndarray] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -78,7 +77,7 @@ class BoardData:
         cache = b"private, max-age=31536000, immutable" if fresh else b"no-store"
         head = scope["method"] == "HEAD"
         if route == ROUTE:
-            body = await asyncio.to_thread(self._payload, suite, snapshot)
+            body = await asyncio.to_thread(self.view.encoded_payload, suite, snapshot)
             headers = [*_JSON, (b"content-encoding", b"gzip"), (b"vary", b"accept-encoding")]
             await _send(send, 200, b"" if head else body, [*headers, (b"cache-control", cache)])
             return
@@ -88,15 +87,6 @@ class BoardData:
             await _send(send, 400, orjson.dumps({"error": str(exc)}), _JSON)
             return
         await _send(send, 200, b"" if head else body, [*_JSON, (b"cache-control", cache)])
-
-    def _payload(self, suite: Suite, snapshot) -> bytes:
-        with self._lock:  # one encoding per board and generation, whoever asks first
-            cached = self._encoded.get(suite.name)
-            if cached is None or cached[0] != snapshot.generation:
-                payload = self.view.payload_dict(suite, snapshot)  # the same one
-                cached = (snapshot.generation, encode_payload(payload))
-                self._encoded[suite.name] = cached
-            return cached[1]
 
     def _window(self, suite: Suite, snapshot, params: dict[str, str]) -> bytes:
         offset = _count(params.pop("offset", "0"), "offset", 10**9)
@@ -111,7 +101,7 @@ class BoardData:
                 "total": len(positions),
                 "offset": offset,
                 "keys": keys,
-                "columns": columns_payload(rows, suite, keys),
+                "columns": columns_payload(rows, suite, keys, part=True),
                 "linkable": linkable(rows),
             }
         )

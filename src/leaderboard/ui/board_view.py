@@ -74,7 +74,7 @@ def payload_for(
         payload = board_payload(board, suite) | {"linkable": linkable(board)}
     else:
         window = {"url": rows_url, "rows": WINDOW_ROWS}
-        payload = board_payload(board.iloc[:0], suite)
+        payload = board_payload(board.iloc[:0], suite, part=True)
         payload |= {"rows": len(board), "linkable": [], "remote": window}
     payload["default_board"] = default_board
     return payload

@@ -9,6 +9,7 @@ JavaScript twin, `static/board_query.js`).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import gradio as gr
@@ -23,6 +24,7 @@ from leaderboard.query import (
 )
 from leaderboard.suites import Suite, get_suite
 from leaderboard.table import Snapshot, TableLoader, board_columns, default_visible_keys
+from leaderboard.ui.board_payload import encode_payload
 from leaderboard.ui.board_route import board_url, rows_url
 from leaderboard.ui.board_view import APPLY_JS, as_value, instant_board, payload_for
 from leaderboard.ui.safe import warn
@@ -94,6 +96,19 @@ class LeaderboardView:
     def __init__(self, loader: TableLoader, *, browser_rows: int):
         self.loader = loader
         self.browser_rows = browser_rows  # boards up to this many rows live in the browser
+        self._lock = threading.Lock()
+        self._encoded: dict[str, tuple[int, bytes]] = {}  # suite -> (generation, gzip)
+
+    def encoded_payload(self, suite: Suite, snapshot: Snapshot | None = None) -> bytes:
+        """`payload_dict` gzip-encoded, once per board and generation whoever asks first
+        (0.6 s at 50,000 models: `serve` encodes the first board before anyone asks)."""
+        snapshot = snapshot or self.loader.snapshot
+        with self._lock:
+            cached = self._encoded.get(suite.name)
+            if cached is None or cached[0] != snapshot.generation:
+                cached = (snapshot.generation, encode_payload(self.payload_dict(suite, snapshot)))
+                self._encoded[suite.name] = cached
+            return cached[1]
 
     def payload_dict(self, suite: Suite, snapshot: Snapshot | None = None) -> dict:
         """The board whole, or (above `browser_rows` rows) where to ask for its windows."""
