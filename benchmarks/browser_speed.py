@@ -444,7 +444,7 @@ def bench_bare_gradio(board, max_rows: int, args, playwright) -> dict:
     from leaderboard.suites import get_suite
 
     suite = get_suite("v2")
-    shown = present(run_query(board, suite, Query()), suite, links=True).head(max_rows)
+    shown = present(run_query(board, suite, Query()), suite).head(max_rows)
     rows_file = args.workdir / "bare-rows.json"
     shown.to_json(rows_file)
     port = common.free_port()

@@ -677,7 +677,7 @@ def test_the_payload_is_the_board_as_present_shows_it(boards):
     assert payload["rows"] == len(board)
     columns = {column["key"]: column for column in payload["columns"]}
     assert list(columns) == [c.key for c in board_columns(suite)]
-    shown = present(board[list(columns)], suite, links=False)
+    shown = present(board[list(columns)], suite)
     for column in board_columns(suite):
         values = columns[column.key]
         assert {k: values[k] for k in ("label", "kind", "decimals", "pinned", "visible")} == {

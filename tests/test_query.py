@@ -585,7 +585,7 @@ def test_ranks_follow_the_shown_average_and_ties_share():
 def test_present_labels_rounds_half_up_and_links():
     row = BOARD[BOARD["model"] == "meta/llama-7b"]
     frame = run_query(row, V1, Query(columns=("average", "arc", "co2_kg", "params_b")))
-    plain = present(frame, V1, links=False)
+    plain = present(frame, V1)
     assert list(plain.columns) == [
         "Rank",
         "T",
@@ -598,11 +598,6 @@ def test_present_labels_rounds_half_up_and_links():
     assert plain["Model"].iloc[0] == "meta/llama-7b"
     assert plain["ARC"].iloc[0] == 60.0
     assert plain["CO₂ cost (kg)"].iloc[0] == round(1 * 5.6 * 269.8 / 1000, 2)
-    linked = present(frame, V1, links=True)
-    assert linked["Model"].iloc[0] == (
-        '<a href="https://huggingface.co/meta/llama-7b" target="_blank" '
-        'rel="noopener noreferrer" title="meta/llama-7b">meta/llama-7b</a>'
-    )
 
 
 @pytest.mark.parametrize(
@@ -610,13 +605,11 @@ def test_present_labels_rounds_half_up_and_links():
 )
 def test_rounding_half_up(value, shown_as):
     frame = pd.DataFrame({"average": [value]})
-    assert present(frame, V1, links=False)["Average ⬆️"].iloc[0] == shown_as
+    assert present(frame, V1)["Average ⬆️"].iloc[0] == shown_as
 
 
 def test_records_are_json_ready():
-    records = to_records(
-        present(run_query(BOARD, V1, Query(columns=("co2_kg", "likes"))), V1, links=False)
-    )
+    records = to_records(present(run_query(BOARD, V1, Query(columns=("co2_kg", "likes"))), V1))
     assert all(isinstance(r["Hub ❤️"], int) for r in records)
     assert all(r["Rank"] is None or isinstance(r["Rank"], int) for r in records)
 

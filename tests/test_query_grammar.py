@@ -141,7 +141,7 @@ def in_process(view: LeaderboardView, case: Case) -> list[str]:
         descending=case.descending,
     )
     board = view.loader.snapshot.board("v1")
-    return list(present(run_query(board, suite, query), suite, links=False)["Model"])
+    return list(present(run_query(board, suite, query), suite)["Model"])
 
 
 def through_the_tab(page, case: Case, reference: list[str]) -> list[str]:

@@ -259,7 +259,7 @@ def _table(args, settings) -> int:
     snapshot = TableLoader.from_settings(settings).load()
     suite = get_suite(args.suite or snapshot.default_suite or settings.suite)
     query = table_query(args, suite)  # a bad value: QueryError, printed by main
-    rows = present(run_query(snapshot.board(suite.name), suite, query), suite, links=False)
+    rows = present(run_query(snapshot.board(suite.name), suite, query), suite)
     if args.csv:
         rows.to_csv(sys.stdout, index=False, lineterminator="\n")
         return 0

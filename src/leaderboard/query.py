@@ -28,7 +28,6 @@ from leaderboard.table.columns import (
     column_by_label_or_key,
     default_visible_keys,
 )
-from leaderboard.table.entries import model_link
 from leaderboard.table.fields import HIDE_FIELDS
 from leaderboard.table.fields import SEARCH_FIELDS as FIELD_SEARCHES
 
@@ -384,16 +383,15 @@ def query_positions(board: pd.DataFrame, suite: Suite, query: Query) -> np.ndarr
     return positions
 
 
-def present(frame: pd.DataFrame, suite: Suite, *, links: bool) -> pd.DataFrame:
-    """Rows as people see them: labelled columns, numbers rounded, Model a link or plain."""
+def present(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
+    """Rows as people see them: labelled columns, numbers rounded (text stays as it is: the
+    page sets it as text, and decides which model names are links, `board_view.linkable`)."""
     by_key = {c.key: c for c in board_columns(suite)}
     out = {}
     for key in frame.columns:
         column = by_key[key]
         values = frame[key]
-        if key == "model" and links:  # built for the shown rows only: a board holds 100,000
-            values = values.map(model_link)
-        elif column.kind is Kind.NUMBER and column.decimals is not None and key != "rank":
+        if column.kind is Kind.NUMBER and column.decimals is not None and key != "rank":
             values = round_half_up(values, column.decimals)
             if column.decimals == 0:
                 values = values.astype("Int64")

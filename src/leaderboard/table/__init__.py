@@ -10,7 +10,7 @@ from leaderboard.table.columns import (
     default_visible_keys,
     raw_key,
 )
-from leaderboard.table.entries import Skipped, model_link
+from leaderboard.table.entries import Skipped
 from leaderboard.table.loader import Snapshot, TableLoader
 
 __all__ = [
@@ -24,6 +24,5 @@ __all__ = [
     "column",
     "column_by_label_or_key",
     "default_visible_keys",
-    "model_link",
     "raw_key",
 ]

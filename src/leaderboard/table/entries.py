@@ -10,20 +10,17 @@ file holds out of their range are left out of its scores, with a log line here.
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass
 
 import orjson
 
 from leaderboard.domain import EvalRequest, EvalResult, parse_results
-from leaderboard.domain.names import is_repo_id
 from leaderboard.errors import ParseError
 from leaderboard.suites import SUITES, BenchmarkScore, out_of_range, score_result
 
 log = logging.getLogger(__name__)
 
-HUB_URL = "https://huggingface.co/"
 RESULTS, QUEUE = "results", "queue"  # the store a skipped file is in
 
 
@@ -65,28 +62,6 @@ def decode_json(data: bytes, path: str) -> object:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ParseError(f"not valid JSON ({exc})") from None
-
-
-MODEL_CELL_CHARS = 100  # a longer name is cut in its cell (Hub ids have at most 96)
-MODEL_TITLE_CHARS = 2_000  # the full name on hover, up to this
-
-
-def model_link(model: str) -> str:
-    """HTML for a Model cell: the name exactly as its characters (escaped, never Markdown:
-    no autolinked URLs or e-mail addresses, no KaTeX), cut to MODEL_CELL_CHARS with the full
-    name on hover, and a link only to the Hub page of a well-formed id."""
-    title = html.escape(_cut(model, MODEL_TITLE_CHARS), quote=True)
-    text = html.escape(_cut(model, MODEL_CELL_CHARS), quote=False)
-    if is_repo_id(model):  # only letters, digits, `-`, `_`, `.` and one `/`: safe in a URL
-        return (
-            f'<a href="{HUB_URL}{model}" target="_blank" rel="noopener noreferrer" '
-            f'title="{title}">{text}</a>'
-        )
-    return f'<span title="{title}">{text}</span>'
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def result_entries(result: EvalResult, path: str, version: str) -> list[ResultEntry]:

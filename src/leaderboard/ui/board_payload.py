@@ -86,7 +86,7 @@ def columns_payload(
     may hold one per model (base models, at 100,000 models 2 MB), and the page does not
     sort a window."""
     columns = [c for c in board_columns(suite) if keys is None or c.key in keys]
-    shown = present(rows[[c.key for c in columns]], suite, links=False)
+    shown = present(rows[[c.key for c in columns]], suite)
     return [_column(rows[c.key], shown[c.label], c, part=part) for c in columns]
 
 

@@ -2,8 +2,8 @@
 
 Gradio renders the message of `gr.Warning`, `gr.Info` and `gr.Error` toasts as HTML, so a
 message that quotes what someone typed or shared could put a form or an image on our page.
-Every toast goes through here. Tables show such text in plain-text cells; the Model cell is
-HTML we build from escaped text (`table.entries.model_link`).
+Every toast goes through here. Tables show such text in plain-text cells (the board table
+sets every cell with `textContent`).
 """
 
 from __future__ import annotations
