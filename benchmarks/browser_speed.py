@@ -1,7 +1,8 @@
 """Browser speed: the real app in headless Chromium (Playwright), as a reader uses it.
 
     PYTHONPATH=src python benchmarks/browser_speed.py [--workdir DIR]
-        [--sizes real,50000,100000] [--paths server,instant] [--browser-rows 200000]
+        [--sizes real,50000,100000] [--paths server,instant,instant-ssr]
+        [--browser-rows 200000]
         [--repeats 5] [--timeout 180]
 
 For each dataset (`real`: the 4,576 models of the real v2 board; N: N synthetic models), the
@@ -12,7 +13,9 @@ fresh `python app.py` subprocess driven in Debian's Chromium:
   fetches the windows in view, as a board above the threshold is served;
 - `instant`: `LEADERBOARD_BROWSER_ROWS=--browser-rows` (200,000), the instant board: the whole
   board travels once (`board-data`) and is searched, filtered and sorted in the page.
-Both draw the same virtualized `<table>` (`#instant-board`).
+Both draw the same virtualized `<table>` (`#instant-board`). `instant-ssr` (not in the
+default paths) is `instant` with Gradio's server-side rendering (`GRADIO_SSR_MODE=true`,
+which needs Node; on a Space it is the default).
 
 Measured on each path (in page: `performance.now()`, stamped by a MutationObserver on the
 document; "+ frame": the end of the next frame after that change, a requestAnimationFrame
@@ -149,7 +152,7 @@ ISSUE_TEMPLATE_FIGURES = {
 # The issue's targets for the instant board: click and search on the real board and at
 # 100,000 models; first paint no later than bare Gradio's one-table page (every size).
 INTERACTION_TARGETS = {"real": 0.025, "100000": 0.100}
-PATH_NAMES = {"server": "server-side", "instant": "instant"}
+PATH_NAMES = {"server": "server-side", "instant": "instant", "instant-ssr": "instant, SSR"}
 
 
 class LoadFailed(Exception):
@@ -306,7 +309,9 @@ def settle(pid: int, *, window: float = 0.5, busy: float = 0.1, limit: float = 3
 def running_app(path: str, queue: Path, results: Path, cache: Path, args):
     """`python app.py` on one path: the board served by windows, or held in the page."""
     env = {"LEADERBOARD_REFRESH_SECONDS": "0"}
-    env["LEADERBOARD_BROWSER_ROWS"] = str(args.browser_rows) if path == "instant" else "0"
+    env["LEADERBOARD_BROWSER_ROWS"] = str(args.browser_rows) if path != "server" else "0"
+    if path == "instant-ssr":  # Gradio's server-side rendering, through Node (Debian's nodejs)
+        env["GRADIO_SSR_MODE"] = "true"
     return common.running_app(
         queue=queue,
         results=results,
@@ -327,7 +332,7 @@ def warm_cache(queue: Path, results: Path, cache: Path, args) -> None:
 def bench_path(path: str, queue: Path, results: Path, cache: Path, board, args, playwright, result):
     """Measures one path of one dataset into `result`, as it goes: a failure part way keeps
     what was measured before it."""
-    instant = path == "instant"
+    instant = path.startswith("instant")
     with running_app(path, queue, results, cache, args) as app:
         settle(app.pid)
         print(f"[{path}] app answered HTTP 200 after {app.started_in:.1f} s (pid {app.pid})")
@@ -516,7 +521,7 @@ def table_rows(result: dict, bare: dict | None) -> list[tuple]:
 def path_rows(result: dict, path: str, r: dict, server: dict | None, bare: dict | None):
     """The rows of what was measured on one path (all of it unless the path failed)."""
     seconds, mb = common.fmt_seconds, common.fmt_mb
-    instant = path == "instant"
+    instant = path.startswith("instant")
     vs = (server or {}) if instant else {}  # the instant board against the server-side path
     template = ISSUE_TEMPLATE_FIGURES if not instant and result["size"] == "real" else {}
     bare_paint, bare_click = (bare["paint"], bare["click"]) if bare else (None, None)
@@ -570,7 +575,10 @@ def main() -> int:
         "--sizes", default="real,50000,100000", help="datasets (default real,50000,100000)"
     )
     parser.add_argument(
-        "--paths", default="server,instant", help="server (the default app), instant (both)"
+        "--paths",
+        default="server,instant",
+        help="server (windows), instant (the board in the page), instant-ssr (the same with "
+        "GRADIO_SSR_MODE=true); default: server,instant",
     )
     parser.add_argument(
         "--browser-rows",

@@ -61,9 +61,7 @@ def register_api(loader: TableLoader) -> None:
                 "sort": sort if sort.startswith("-") else ("-" if descending else "") + sort,
             }
             request = Query.from_values(values, suite, strict=True).query
-            rows = present(
-                run_query(snapshot.board(suite.name), suite, request), suite, links=False
-            )
+            rows = present(run_query(snapshot.board(suite.name), suite, request), suite)
             return to_records(rows)
         except LeaderboardError as exc:  # the client gets the reason, not a generic failure
             raise gr.Error(str(exc)) from exc
