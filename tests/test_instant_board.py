@@ -239,10 +239,10 @@ def test_the_board_travels_compressed_once_not_inside_the_page(instant_app, sour
     with urllib.request.urlopen(instant_app + "config", timeout=30) as response:
         config = response.read().decode()
     assert '\\"storage\\"' not in config and '"storage"' not in config  # no payload inline ...
-    assert "board-data/v1?g=" in config  # ... only where to fetch them
-    generation = config.split("board-data/v1?g=")[1].split('"')[0].split("\\")[0]
+    assert "gradio_api/board-data/v1?g=" in config  # ... only where to fetch them
+    generation = config.split("gradio_api/board-data/v1?g=")[1].split('"')[0].split("\\")[0]
     request = urllib.request.Request(
-        f"{instant_app}board-data/v1?g={generation}", headers={"Accept-Encoding": "gzip"}
+        f"{instant_app}gradio_api/board-data/v1?g={generation}", headers={"Accept-Encoding": "gzip"}
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers["Content-Encoding"] == "gzip"
@@ -251,11 +251,11 @@ def test_the_board_travels_compressed_once_not_inside_the_page(instant_app, sour
     models = next(c for c in payload["columns"] if c["key"] == "model")["values"]
     if source == "windows":  # the columns and the grammar, not the rows
         assert models == [] and payload["rows"] == 12
-        assert payload["remote"]["url"] == f"board-rows/v1?g={generation}"
+        assert payload["remote"]["url"] == f"gradio_api/board-rows/v1?g={generation}"
     else:
         assert models == [model for model, _ in EXPECTED_ORDER]
     with pytest.raises(urllib.error.HTTPError) as missing:
-        urllib.request.urlopen(f"{instant_app}board-data/v9", timeout=30)
+        urllib.request.urlopen(f"{instant_app}gradio_api/board-data/v9", timeout=30)
     assert missing.value.code == 404 and "Unknown suite 'v9'" in missing.value.read().decode()
 
 
@@ -284,7 +284,7 @@ def windows_app(tmp_path_factory) -> Iterator[str]:
 def test_a_window_of_rows_is_the_servers_query(windows_app, grammar_view, case):
     reference = in_process(grammar_view, case)
     params = urlencode({**url_params(case), "offset": 1, "limit": 3})
-    status, window = get_json(f"{windows_app}board-rows/v1?{params}")
+    status, window = get_json(f"{windows_app}gradio_api/board-rows/v1?{params}")
     assert status == 200, window
     assert window["total"] == len(reference) and window["offset"] == 1
     models = next(c for c in window["columns"] if c["key"] == "model")["values"]
@@ -305,6 +305,27 @@ def test_a_window_of_rows_is_the_servers_query(windows_app, grammar_view, case):
     ],
 )
 def test_a_window_of_a_bad_query_is_refused_with_the_grammars_message(windows_app, query, message):
-    status, answer = get_json(f"{windows_app}board-rows/v1?{query}")
+    status, answer = get_json(f"{windows_app}gradio_api/board-rows/v1?{query}")
     assert status == 400
     assert message in answer["error"]
+
+
+def test_the_board_paints_with_gradios_server_side_rendering(browser, tmp_path):
+    """GRADIO_SSR_MODE (the default on a Space): a Node server answers the page and forwards
+    only some paths to Python; the board's routes must be among them."""
+    import shutil
+
+    assert shutil.which("node"), "SSR needs Node (Debian's nodejs; .ci/run installs it)"
+    queue, results = copy_demo_stores(tmp_path)
+    env = app_env(queue, results, tmp_path) | {"GRADIO_SSR_MODE": "true"}
+    process, url = start_app(env, timeout=120)
+    visitor = Visitor(browser, url)
+    try:
+        visitor.page.goto(url)
+        shown = read(visitor.page, 12)
+        assert shown["models"] == [model for model, _ in EXPECTED_ORDER]
+        status, window = get_json(f"{url}gradio_api/board-rows/v1?search=carbon&limit=2")
+        assert status == 200 and window["total"] == 7
+    finally:
+        visitor.check_and_close()
+        stop_app(process)

@@ -1,6 +1,6 @@
 """The board table's two routes, answered from the view's current snapshot.
 
-`GET board-data/<suite>?g=<generation>`: the board's payload (`board_view.payload_for`),
+`GET gradio_api/board-data/<suite>?g=<generation>`: the board's payload (`board_view.payload_for`),
 gzip-compressed once per board and generation (`LeaderboardView.encoded_payload`). Inline in
 the page (as the component's value) it would travel uncompressed in every page load (35 MB
 at 100,000 models) and stay in the server's memory as JSON text; here it is encoded once,
@@ -8,7 +8,7 @@ sent with `Content-Encoding: gzip` (8 MB at 100,000) and cached by the browser f
 new generation is a new URL. A board above `LEADERBOARD_BROWSER_ROWS` models gets a payload
 without values: its columns and the grammar only.
 
-`GET board-rows/<suite>?g=<generation>&offset=N&limit=M&<query parameters>`: a window of
+`GET gradio_api/board-rows/<suite>?g=<generation>&offset=N&limit=M&<query parameters>`: a window of
 the rows a query shows, for such a board. The query parameters are the page's (its URL's,
 as `to_params` writes them), read strictly: the page only sends values the grammar accepts,
 so anything else is refused (400, with the grammar's message). The positions a query keeps
@@ -33,8 +33,11 @@ from leaderboard.ui.board_payload import columns_payload
 from leaderboard.ui.board_view import WINDOW_ROWS, linkable
 from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send
 
-ROUTE = "/board-data/"
-ROWS_ROUTE = "/board-rows/"
+# Under Gradio's API prefix: with server-side rendering (GRADIO_SSR_MODE, the default on a
+# Space) a Node server answers every other path with the page, and forwards only a few
+# prefixes, this one among them, to Python.
+ROUTE = "/gradio_api/board-data/"
+ROWS_ROUTE = "/gradio_api/board-rows/"
 MAX_WINDOW_ROWS = 1000  # the most one request gets
 _KEPT_QUERIES = 16  # queries whose positions are kept (a 100,000-row query: 400 kB)
 _JSON = [(b"content-type", b"application/json")]
@@ -42,11 +45,11 @@ _JSON = [(b"content-type", b"application/json")]
 
 def board_url(suite: str, generation: int) -> str:
     """Relative to the page, so that it works under a proxy's root path (a Space)."""
-    return f"board-data/{suite}?g={generation}"
+    return f"gradio_api/board-data/{suite}?g={generation}"
 
 
 def rows_url(suite: str, generation: int) -> str:
-    return f"board-rows/{suite}?g={generation}"
+    return f"gradio_api/board-rows/{suite}?g={generation}"
 
 
 class BoardData:
