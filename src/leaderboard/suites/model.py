@@ -73,6 +73,10 @@ class Part:
     name: str
     sources: tuple[Source, ...]
     num_choices: int | None = None
+    # How many items the metric is the mean of: the dataset's published size, checked against
+    # results files' `n-samples` (lm-eval) and against their stderrs. It estimates the stderr
+    # of a file that gives none (the v1 archive, template files).
+    items: int | None = None
 
     def read(self, result: EvalResult, n_shot: int | None) -> Reading | None:
         for source in self.sources:
@@ -120,9 +124,39 @@ class Benchmark:
 class BenchmarkScore(NamedTuple):  # a tuple: one per benchmark of every file in a cold build
     raw: float  # 0-1, as the harness reports it
     normalized: float  # 0-100, what the leaderboard shows and averages
-    # Standard error of `raw` (0-1) from the file's own stderr values (parts combined as
-    # independent); None when the file gives none for a value used.
+    # Standard error of `raw` (0-1): the file's own stderr values, or where it gives none the
+    # binomial estimate from the part's number of items (parts combined as independent);
+    # None when neither is known for a value used.
     stderr: float | None = None
+    normalized_stderr: float | None = None  # of `normalized` (0-100), carried through it
+    estimated: bool = False  # some stderr used was estimated, not read from the file
+
+
+def binomial_stderr(value: float, items: int) -> float:
+    """`sqrt(p(1-p)/(n-1))`: the standard error of a mean of n 0/1 values, as lm-eval's
+    `mean_stderr` computes it (for a metric that is not 0/1 per item, such as TruthfulQA's
+    mc2, an upper bound)."""
+    return (value * (1.0 - value) / (items - 1)) ** 0.5
+
+
+def normalized_stderr(stderr: float, lower_bound: float) -> float:
+    """The stderr of `normalize(value, lower_bound)`, which is linear in the value (its clip
+    at 0 is ignored: a conservative bound for a score at the random baseline)."""
+    return stderr * 100.0 / (1.0 - lower_bound)
+
+
+class _Estimate(NamedTuple):
+    value: float
+    stderr: float | None
+    estimated: bool
+
+
+def _estimate(reading: Reading, part: Part) -> _Estimate:
+    """A reading with its stderr: the file's, else the binomial one from the part's items."""
+    value, stderr = reading
+    if stderr is not None or part.items is None or part.items < 2:
+        return _Estimate(value, stderr, False)
+    return _Estimate(value, binomial_stderr(value, part.items), True)
 
 
 def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore | None:
@@ -131,35 +165,49 @@ def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore 
     scoring = benchmark.scoring
     if scoring is _SINGLE:
         part = benchmark.parts[0]
-        reading = readings[0] if readings[0] is not None else _aggregate(result, benchmark)
-        if reading is None:
-            return None
-        raw, stderr = reading
-        return BenchmarkScore(raw, normalize(raw, lower_bound(part.num_choices)), stderr)
-    if scoring is _MEAN:
-        if complete:
-            raw = sum(r[0] for r in readings) / len(readings)  # type: ignore[index]
-            stderr = _combined_stderr(readings, [1] * len(readings))
+        if readings[0] is not None:
+            raw, stderr, estimated = _estimate(readings[0], part)
         elif (aggregate := _aggregate(result, benchmark)) is not None:
-            raw, stderr = aggregate
+            raw, stderr, estimated = _estimate(aggregate, benchmark.aggregate)  # type: ignore[arg-type]
         else:
             return None
-        return BenchmarkScore(raw, normalize(raw, 0.0), stderr)
+        low = lower_bound(part.num_choices)
+        scaled = None if stderr is None else normalized_stderr(stderr, low)
+        return BenchmarkScore(raw, normalize(raw, low), stderr, scaled, estimated)
+    if scoring is _MEAN:
+        if complete:
+            parts = [_estimate(r, p) for r, p in zip(readings, benchmark.parts, strict=True)]  # type: ignore[arg-type]
+            raw = sum(p.value for p in parts) / len(parts)
+            stderr = _combined_stderr(parts, [1] * len(parts))
+            estimated = any(p.estimated for p in parts)
+        elif (aggregate := _aggregate(result, benchmark)) is not None:
+            raw, stderr, estimated = _estimate(aggregate, benchmark.aggregate)  # type: ignore[arg-type]
+        else:
+            return None
+        scaled = None if stderr is None else normalized_stderr(stderr, 0.0)
+        return BenchmarkScore(raw, normalize(raw, 0.0), stderr, scaled, estimated)
     if not complete:
         return None
+    parts = [_estimate(r, p) for r, p in zip(readings, benchmark.parts, strict=True)]  # type: ignore[arg-type]
+    lows = [lower_bound(part.num_choices) for part in benchmark.parts]
+    normalized = [normalize(p.value, low) for p, low in zip(parts, lows, strict=True)]
+    scaled = _combined_stderr(
+        [
+            _Estimate(0.0, None if p.stderr is None else normalized_stderr(p.stderr, low), False)
+            for p, low in zip(parts, lows, strict=True)
+        ],
+        [1] * len(parts),
+    )
+    estimated = any(p.estimated for p in parts)
     aggregate = _aggregate(result, benchmark)
-    normalized = [
-        normalize(reading[0], lower_bound(part.num_choices))  # type: ignore[index]
-        for part, reading in zip(benchmark.parts, readings, strict=True)
-    ]
     if aggregate is not None:
-        raw, stderr = aggregate
+        raw, stderr, from_items = _estimate(aggregate, benchmark.aggregate)  # type: ignore[arg-type]
+        estimated = estimated or from_items
     else:
         weights = _weights(result, benchmark)
-        values = [r[0] for r in readings]  # type: ignore[index]
-        raw = sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
-        stderr = _combined_stderr(readings, weights)
-    return BenchmarkScore(raw, sum(normalized) / len(normalized), stderr)
+        raw = sum(w * p.value for w, p in zip(weights, parts, strict=True)) / sum(weights)
+        stderr = _combined_stderr(parts, weights)
+    return BenchmarkScore(raw, sum(normalized) / len(normalized), stderr, scaled, estimated)
 
 
 def _aggregate(result: EvalResult, benchmark: Benchmark) -> Reading | None:
@@ -180,12 +228,12 @@ def _weights(result: EvalResult, benchmark: Benchmark) -> list[int]:
     return weights if all(weights) else [1] * len(weights)
 
 
-def _combined_stderr(readings: list, weights: list[int]) -> float | None:
+def _combined_stderr(parts: list[_Estimate], weights: list[int]) -> float | None:
     """The stderr of a weighted mean of independent values; None if any part has none."""
-    if any(stderr is None for _, stderr in readings):
+    if any(part.stderr is None for part in parts):
         return None
     total = sum(weights)
-    variance = sum((w * r[1]) ** 2 for w, r in zip(weights, readings, strict=True))
+    variance = sum((w * p.stderr) ** 2 for w, p in zip(weights, parts, strict=True))  # type: ignore[operator]
     return variance**0.5 / total
 
 

@@ -14,7 +14,7 @@ SAMPLE_MC = Benchmark(
     description="Multiple-choice questions of general knowledge (4 choices), scored by "
     "length-normalized log-likelihood of each choice.",
     n_shot=0,
-    parts=(Part("sample_mc", (Source(("sample_mc",), ("acc_norm",)),), 4),),
+    parts=(Part("sample_mc", (Source(("sample_mc",), ("acc_norm",)),), 4, items=50),),
     metric_label="acc_norm",
 )
 SAMPLE_GEN = Benchmark(
@@ -23,7 +23,7 @@ SAMPLE_GEN = Benchmark(
     description="Short generative answers (small arithmetic and word questions) checked by "
     "exact match.",
     n_shot=0,
-    parts=(Part("sample_gen", (Source(("sample_gen",), ("exact_match",)),)),),
+    parts=(Part("sample_gen", (Source(("sample_gen",), ("exact_match",)),), items=50),),
     metric_label="exact_match",
 )
 

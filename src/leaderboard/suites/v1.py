@@ -4,69 +4,73 @@ from __future__ import annotations
 
 from leaderboard.suites.model import Benchmark, Part, Run, Scoring, Source, Suite
 
-MMLU_SUBJECTS = (
-    "abstract_algebra",
-    "anatomy",
-    "astronomy",
-    "business_ethics",
-    "clinical_knowledge",
-    "college_biology",
-    "college_chemistry",
-    "college_computer_science",
-    "college_mathematics",
-    "college_medicine",
-    "college_physics",
-    "computer_security",
-    "conceptual_physics",
-    "econometrics",
-    "electrical_engineering",
-    "elementary_mathematics",
-    "formal_logic",
-    "global_facts",
-    "high_school_biology",
-    "high_school_chemistry",
-    "high_school_computer_science",
-    "high_school_european_history",
-    "high_school_geography",
-    "high_school_government_and_politics",
-    "high_school_macroeconomics",
-    "high_school_mathematics",
-    "high_school_microeconomics",
-    "high_school_physics",
-    "high_school_psychology",
-    "high_school_statistics",
-    "high_school_us_history",
-    "high_school_world_history",
-    "human_aging",
-    "human_sexuality",
-    "international_law",
-    "jurisprudence",
-    "logical_fallacies",
-    "machine_learning",
-    "management",
-    "marketing",
-    "medical_genetics",
-    "miscellaneous",
-    "moral_disputes",
-    "moral_scenarios",
-    "nutrition",
-    "philosophy",
-    "prehistory",
-    "professional_accounting",
-    "professional_law",
-    "professional_medicine",
-    "professional_psychology",
-    "public_relations",
-    "security_studies",
-    "sociology",
-    "us_foreign_policy",
-    "virology",
-    "world_religions",
-)
+# The 57 subjects, each with its number of test questions (14,042 in all; every results file
+# with `n-samples` and every stderr in realdata agrees).
+MMLU_SUBJECTS = {
+    "abstract_algebra": 100,
+    "anatomy": 135,
+    "astronomy": 152,
+    "business_ethics": 100,
+    "clinical_knowledge": 265,
+    "college_biology": 144,
+    "college_chemistry": 100,
+    "college_computer_science": 100,
+    "college_mathematics": 100,
+    "college_medicine": 173,
+    "college_physics": 102,
+    "computer_security": 100,
+    "conceptual_physics": 235,
+    "econometrics": 114,
+    "electrical_engineering": 145,
+    "elementary_mathematics": 378,
+    "formal_logic": 126,
+    "global_facts": 100,
+    "high_school_biology": 310,
+    "high_school_chemistry": 203,
+    "high_school_computer_science": 100,
+    "high_school_european_history": 165,
+    "high_school_geography": 198,
+    "high_school_government_and_politics": 193,
+    "high_school_macroeconomics": 390,
+    "high_school_mathematics": 270,
+    "high_school_microeconomics": 238,
+    "high_school_physics": 151,
+    "high_school_psychology": 545,
+    "high_school_statistics": 216,
+    "high_school_us_history": 204,
+    "high_school_world_history": 237,
+    "human_aging": 223,
+    "human_sexuality": 131,
+    "international_law": 121,
+    "jurisprudence": 108,
+    "logical_fallacies": 163,
+    "machine_learning": 112,
+    "management": 103,
+    "marketing": 234,
+    "medical_genetics": 100,
+    "miscellaneous": 783,
+    "moral_disputes": 346,
+    "moral_scenarios": 895,
+    "nutrition": 306,
+    "philosophy": 311,
+    "prehistory": 324,
+    "professional_accounting": 282,
+    "professional_law": 1534,
+    "professional_medicine": 272,
+    "professional_psychology": 612,
+    "public_relations": 110,
+    "security_studies": 245,
+    "sociology": 201,
+    "us_foreign_policy": 100,
+    "virology": 166,
+    "world_religions": 171,
+}
 
 
-def _single(task_spellings: tuple[str, ...], metrics: tuple[str, ...]) -> tuple[Part, ...]:
-    return (Part(task_spellings[0], (Source(task_spellings, metrics),)),)
+def _single(
+    task_spellings: tuple[str, ...], metrics: tuple[str, ...], items: int
+) -> tuple[Part, ...]:
+    return (Part(task_spellings[0], (Source(task_spellings, metrics),), items=items),)
 
 
 ARC = Benchmark(
@@ -74,7 +78,7 @@ ARC = Benchmark(
     label="ARC",
     description="AI2 Reasoning Challenge: grade-school science questions (challenge set).",
     n_shot=25,
-    parts=_single(("arc_challenge", "arc:challenge"), ("acc_norm",)),
+    parts=_single(("arc_challenge", "arc:challenge"), ("acc_norm",), items=1_172),
     metric_label="acc_norm",
     paper="https://arxiv.org/abs/1803.05457",
 )
@@ -83,7 +87,7 @@ HELLASWAG = Benchmark(
     label="HellaSwag",
     description="Commonsense inference: pick the most plausible continuation of a scene.",
     n_shot=10,
-    parts=_single(("hellaswag",), ("acc_norm",)),
+    parts=_single(("hellaswag",), ("acc_norm",), items=10_042),
     metric_label="acc_norm",
     paper="https://arxiv.org/abs/1905.07830",
 )
@@ -94,12 +98,16 @@ MMLU = Benchmark(
     "the score is the plain mean over subjects.",
     n_shot=5,
     parts=tuple(
-        Part(subject, (Source((f"mmlu_{subject}", f"hendrycksTest-{subject}"), ("acc",)),))
-        for subject in MMLU_SUBJECTS
+        Part(
+            subject,
+            (Source((f"mmlu_{subject}", f"hendrycksTest-{subject}"), ("acc",)),),
+            items=items,
+        )
+        for subject, items in MMLU_SUBJECTS.items()
     ),
     scoring=Scoring.MEAN,
     metric_label="acc",
-    aggregate=Part("mmlu", (Source(("mmlu",), ("acc",)),)),
+    aggregate=Part("mmlu", (Source(("mmlu",), ("acc",)),), items=sum(MMLU_SUBJECTS.values())),
     paper="https://arxiv.org/abs/2009.03300",
 )
 TRUTHFULQA = Benchmark(
@@ -114,6 +122,7 @@ TRUTHFULQA = Benchmark(
                 Source(("truthfulqa_mc2",), ("acc",)),
                 Source(("truthfulqa:mc", "truthfulqa_mc", "truthfulqa"), ("mc2",)),
             ),
+            items=817,  # mc2 is not 0/1 per item: the binomial estimate is an upper bound
         ),
     ),
     metric_label="mc2",
@@ -124,7 +133,7 @@ WINOGRANDE = Benchmark(
     label="Winogrande",
     description="Adversarial Winograd schemas: commonsense pronoun resolution.",
     n_shot=5,
-    parts=_single(("winogrande",), ("acc",)),
+    parts=_single(("winogrande",), ("acc",), items=1_267),
     metric_label="acc",
     paper="https://arxiv.org/abs/1907.10641",
 )
@@ -133,7 +142,7 @@ GSM8K = Benchmark(
     label="GSM8K",
     description="Grade-school math word problems solved step by step, answer by exact match.",
     n_shot=5,
-    parts=_single(("gsm8k",), ("exact_match,strict-match", "acc", "exact_match")),
+    parts=_single(("gsm8k",), ("exact_match,strict-match", "acc", "exact_match"), items=1_319),
     metric_label="exact_match (strict)",
     paper="https://arxiv.org/abs/2110.14168",
 )

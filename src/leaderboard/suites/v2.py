@@ -5,8 +5,8 @@ from __future__ import annotations
 from leaderboard.suites.model import Benchmark, Part, Run, Scoring, Source, Suite
 
 
-def _part(task: str, metric: str, num_choices: int | None = None, name: str = "") -> Part:
-    return Part(name or task, (Source((task,), (metric,)),), num_choices)
+def _part(task: str, metric: str, num_choices: int | None, items: int, name: str = "") -> Part:
+    return Part(name or task, (Source((task,), (metric,)),), num_choices, items)
 
 
 # Per-subtask number of choices (the normalization's random baseline is 1/n).
@@ -37,16 +37,21 @@ BBH_CHOICES = {
     "tracking_shuffled_objects_five_objects": 5,
 }
 MUSR_CHOICES = {"murder_mysteries": 2, "object_placements": 5, "team_allocation": 3}
+# Items per subtask, where not BBH's usual 250 (every file of realdata with `n-samples`, and
+# a fit of the published board's values as fractions, agree: 5,761 in all).
+BBH_ITEMS = {"causal_judgement": 187, "penguins_in_a_table": 146, "snarks": 178}
+MUSR_ITEMS = {"murder_mysteries": 250, "object_placements": 256, "team_allocation": 250}
 
 IFEVAL = Benchmark(
     key="ifeval",
     label="IFEval",
-    description="Instruction following: 500 prompts with verifiable instructions "
+    description="Instruction following: 541 prompts with verifiable instructions "
     '("write in more than 400 words", "mention the keyword AI at least 3 times").',
     n_shot=0,
     parts=(
-        _part("leaderboard_ifeval", "prompt_level_strict_acc", name="prompt-level strict"),
-        _part("leaderboard_ifeval", "inst_level_strict_acc", name="instruction-level strict"),
+        _part("leaderboard_ifeval", "prompt_level_strict_acc", None, 541, "prompt-level strict"),
+        # The mean over the prompts' 834 instructions; lm-eval gives it no stderr ("N/A").
+        _part("leaderboard_ifeval", "inst_level_strict_acc", None, 834, "instruction-level strict"),
     ),
     scoring=Scoring.MEAN,
     metric_label="mean of prompt- and instruction-level strict accuracy",
@@ -59,12 +64,12 @@ BBH = Benchmark(
     "arithmetic, algorithmic reasoning, language understanding and world knowledge.",
     n_shot=3,
     parts=tuple(
-        _part(f"leaderboard_bbh_{name}", "acc_norm", choices, name)
+        _part(f"leaderboard_bbh_{name}", "acc_norm", choices, BBH_ITEMS.get(name, 250), name)
         for name, choices in BBH_CHOICES.items()
     ),
     scoring=Scoring.NORMALIZED_MEAN,
     metric_label="acc_norm",
-    aggregate=_part("leaderboard_bbh", "acc_norm"),
+    aggregate=_part("leaderboard_bbh", "acc_norm", None, 250 * 21 + sum(BBH_ITEMS.values())),
     paper="https://arxiv.org/abs/2210.09261",
 )
 MATH = Benchmark(
@@ -73,7 +78,8 @@ MATH = Benchmark(
     description="The hardest (level 5) competition problems of MATH, answered in LaTeX and "
     "checked by exact match.",
     n_shot=4,
-    parts=(_part("leaderboard_math_hard", "exact_match"),),
+    # The group of the 7 subjects' level-5 test problems (307 + 123 + 132 + 280 + 154 + 193 + 135).
+    parts=(_part("leaderboard_math_hard", "exact_match", None, 1_324),),
     metric_label="exact_match",
     paper="https://arxiv.org/abs/2103.03874",
 )
@@ -83,7 +89,10 @@ GPQA = Benchmark(
     description="Graduate-level, Google-proof questions in biology, physics and chemistry, "
     "written by PhD experts (4 choices).",
     n_shot=0,
-    parts=(_part("leaderboard_gpqa", "acc_norm", 4),),
+    # The group of diamond (198), main (448) and extended (546). They overlap (diamond is in
+    # main, main in extended): 546 distinct questions, so the binomial estimate over 1,192
+    # understates the stderr.
+    parts=(_part("leaderboard_gpqa", "acc_norm", 4, 1_192),),
     metric_label="acc_norm",
     paper="https://arxiv.org/abs/2311.12022",
 )
@@ -94,12 +103,12 @@ MUSR = Benchmark(
     "object placement and team allocation.",
     n_shot=0,
     parts=tuple(
-        _part(f"leaderboard_musr_{name}", "acc_norm", choices, name)
+        _part(f"leaderboard_musr_{name}", "acc_norm", choices, MUSR_ITEMS[name], name)
         for name, choices in MUSR_CHOICES.items()
     ),
     scoring=Scoring.NORMALIZED_MEAN,
     metric_label="acc_norm",
-    aggregate=_part("leaderboard_musr", "acc_norm"),
+    aggregate=_part("leaderboard_musr", "acc_norm", None, sum(MUSR_ITEMS.values())),
     paper="https://arxiv.org/abs/2310.16049",
 )
 MMLU_PRO = Benchmark(
@@ -108,7 +117,7 @@ MMLU_PRO = Benchmark(
     description="A harder, cleaner MMLU: 10 choices instead of 4, more reasoning, "
     "expert-reviewed questions.",
     n_shot=5,
-    parts=(_part("leaderboard_mmlu_pro", "acc", 10),),
+    parts=(_part("leaderboard_mmlu_pro", "acc", 10, 12_032),),
     metric_label="acc",
     paper="https://arxiv.org/abs/2406.01574",
 )
