@@ -149,7 +149,7 @@ def test_suite_registration_refuses_what_would_clash():
     twice = dataclasses.replace(v1, benchmarks=(*v1.benchmarks, v1.benchmark("arc")))
     with pytest.raises(ValueError, match="suite 'v1' has two benchmarks keyed 'arc'"):
         register((twice,))
-    for key in ("ARC", "a.b", "arc_raw", "x_stderr", ""):
+    for key in ("ARC", "a.b", "arc_raw", "x_stderr", "x_se", "x_estimated", ""):
         bad = dataclasses.replace(v1.benchmark("arc"), key=key)
         with pytest.raises(ValueError, match="must be a lowercase identifier"):
             register((dataclasses.replace(v1, benchmarks=(bad,)),))
@@ -256,7 +256,7 @@ def test_the_results_frame_namespaces_every_suites_scores(benchmark_key):
     columns = result_columns()
     for suite in SUITES.values():
         for benchmark in suite.benchmarks:
-            for part in ("", "_raw", "_stderr"):
+            for part in ("", "_raw", "_stderr", "_se", "_estimated"):
                 assert f"{suite.name}.{benchmark.key}{part}" in columns
     assert benchmark_key not in columns  # never a bare key that two suites could share
     assert isinstance(Benchmark, type) and isinstance(Part, type)

@@ -178,3 +178,20 @@ def test_estimates_equal_the_stderrs_of_real_lm_eval_files():
             assert estimated.stderr == pytest.approx(as_written.stderr, rel=1e-9), path
             compared += 1
     assert compared >= 60, f"only {compared} real files compared"
+
+
+def test_the_results_frame_keeps_each_scores_stderr_and_whether_it_was_estimated():
+    from leaderboard.table.entries import result_entries
+    from leaderboard.table.frames import results_frame
+
+    document = lmeval04({
+        "arc_challenge": {"acc_norm,none": 0.6, "acc_norm_stderr,none": 0.014},
+        "hellaswag": {"acc_norm,none": 0.8},
+    })  # fmt: skip
+    result = parse_results(document)
+    entries = result_entries(result, "org/model/results_2024-01-01T00-00-00.json", "1")
+    (row,) = results_frame([e for e in entries if e.suite == "v1"]).to_dict("records")
+    assert row["v1.arc_se"] == pytest.approx(1.4) and row["v1.arc_estimated"] == 0.0
+    assert row["v1.hellaswag_se"] == pytest.approx(100 * math.sqrt(0.8 * 0.2 / 10_041))
+    assert row["v1.hellaswag_estimated"] == 1.0
+    assert math.isnan(row["v1.mmlu_se"])  # not in the file

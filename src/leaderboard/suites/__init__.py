@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from leaderboard.errors import unknown
 from leaderboard.suites.model import (
+    SCORE_PARTS,
     Benchmark,
     BenchmarkScore,
     Part,
@@ -46,10 +47,11 @@ def register(suites: Iterable[Suite]) -> dict[str, Suite]:
         seen: dict[str, str] = {}
         for benchmark in suite.benchmarks:
             key = benchmark.key
-            if not _KEY.fullmatch(key) or key.endswith(("_raw", "_stderr")):
+            suffixes = tuple(f"_{part}" for part in SCORE_PARTS)
+            if not _KEY.fullmatch(key) or key.endswith(suffixes):
                 raise ValueError(
                     f"benchmark key {key!r} of suite {suite.name!r} must be a lowercase "
-                    "identifier (letters, digits, `_`) not ending in `_raw` or `_stderr`"
+                    f"identifier (letters, digits, `_`) not ending in {', '.join(suffixes)}"
                 )
             if key in seen:
                 raise ValueError(

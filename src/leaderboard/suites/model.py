@@ -132,6 +132,11 @@ class BenchmarkScore(NamedTuple):  # a tuple: one per benchmark of every file in
     estimated: bool = False  # some stderr used was estimated, not read from the file
 
 
+# What the results frame keeps of each BenchmarkScore beside the normalized score, each in a
+# column named `<suite>.<key>_<part>` (table/frames.py): so no benchmark key may end in one.
+SCORE_PARTS = ("raw", "stderr", "se", "estimated")
+
+
 def binomial_stderr(value: float, items: int) -> float:
     """`sqrt(p(1-p)/(n-1))`: the standard error of a mean of n 0/1 values, as lm-eval's
     `mean_stderr` computes it (for a metric that is not 0/1 per item, such as TruthfulQA's

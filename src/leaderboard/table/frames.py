@@ -3,7 +3,9 @@ table. Pure, no I/O.
 
 - the *results frame*: one row per (results file, suite it covers): the result fields, then
   every suite's benchmark scores in columns namespaced by suite (`v2.gsm8k`, its raw value
-  `v2.gsm8k_raw` and stderr `v2.gsm8k_stderr`), so two suites may reuse a benchmark key;
+  `v2.gsm8k_raw`, the raw value's stderr `v2.gsm8k_stderr`, the score's `v2.gsm8k_se` and
+  `v2.gsm8k_estimated`, 1 where a stderr used was estimated), so two suites may reuse a
+  benchmark key;
 - the *requests frame*: one row per request file, the request fields.
 """
 
@@ -15,16 +17,17 @@ import numpy as np
 import pandas as pd
 
 from leaderboard.suites import SUITES, Suite
+from leaderboard.suites.model import SCORE_PARTS
 from leaderboard.table.entries import RequestEntry, ResultEntry
 from leaderboard.table.fields import FILE_KEYS, REQUEST_FIELDS, RESULT_FIELDS, Dtype, Field
 
-# What a score column holds besides the normalized score (0-100): the raw value (0-1) and
-# the raw value's standard error where the file gives one.
-RAW, STDERR = "raw", "stderr"
+# What a score column holds besides the normalized score (0-100): the raw value (0-1), its
+# standard error, the normalized score's (0-100), and whether either was estimated.
+RAW, STDERR, SE, ESTIMATED = SCORE_PARTS
 
 
 def score_column(suite: str, key: str, part: str = "") -> str:
-    """`v2.gsm8k` (normalized), `v2.gsm8k_raw`, `v2.gsm8k_stderr`."""
+    """`v2.gsm8k` (normalized), `v2.gsm8k_raw`, `v2.gsm8k_stderr`, `v2.gsm8k_se`, ..."""
     return f"{suite}.{key}_{part}" if part else f"{suite}.{key}"
 
 
@@ -33,7 +36,7 @@ def score_columns(suites: Iterable[Suite]) -> list[str]:
         score_column(suite.name, benchmark.key, part)
         for suite in suites
         for benchmark in suite.benchmarks
-        for part in ("", RAW, STDERR)
+        for part in ("", *SCORE_PARTS)
     ]
 
 
@@ -56,6 +59,9 @@ def results_frame(entries: Sequence[ResultEntry], suites: Mapping[str, Suite] = 
             scores[score_column(entry.suite, key, RAW)][row] = score.raw
             if score.stderr is not None:
                 scores[score_column(entry.suite, key, STDERR)][row] = score.stderr
+            if score.normalized_stderr is not None:
+                scores[score_column(entry.suite, key, SE)][row] = score.normalized_stderr
+                scores[score_column(entry.suite, key, ESTIMATED)][row] = float(score.estimated)
     data.update(scores)
     return pd.DataFrame(data)
 
