@@ -195,3 +195,41 @@ def test_the_results_frame_keeps_each_scores_stderr_and_whether_it_was_estimated
     assert row["v1.hellaswag_se"] == pytest.approx(100 * math.sqrt(0.8 * 0.2 / 10_041))
     assert row["v1.hellaswag_estimated"] == 1.0
     assert math.isnan(row["v1.mmlu_se"])  # not in the file
+
+
+def test_the_board_shows_each_scores_95_percent_interval_and_the_averages(tmp_path):
+    """A v1 file with two benchmarks' stderrs and four estimated: every `_ci` column is
+    1.96 standard errors of its score, the Average's is sqrt(sum se_i^2) / 6 of them."""
+    from leaderboard.config import Settings
+    from leaderboard.stores import LocalStore
+    from leaderboard.table import TableLoader
+
+    values = {"arc": 0.6, "hellaswag": 0.8, "winogrande": 0.7, "gsm8k": 0.3, "truthfulqa": 0.5}
+    document = lmeval04({
+        "arc_challenge": {"acc_norm,none": 0.6, "acc_norm_stderr,none": 0.014},
+        "hellaswag": {"acc_norm,none": 0.8, "acc_norm_stderr,none": 0.004},
+        "winogrande": {"acc,none": 0.7},
+        "gsm8k": {"exact_match,strict-match": 0.3},
+        "truthfulqa_mc2": {"acc,none": 0.5},
+        "mmlu": {"acc,none": 0.65},
+    })  # fmt: skip
+    results, queue = tmp_path / "results", tmp_path / "queue"
+    LocalStore(results).write(
+        "org/model/results_2024-01-01T00-00-00.json", json.dumps(document).encode()
+    )
+    settings = Settings(queue=str(queue), results=str(results), cache_dir=str(tmp_path / "c"))
+    board = TableLoader(LocalStore(results), LocalStore(queue), settings).load().board("v1")
+    row = board.iloc[0]
+    se = {
+        "arc": 1.4,
+        "hellaswag": 0.4,
+        "winogrande": 100 * math.sqrt(0.7 * 0.3 / 1266),
+        "gsm8k": 100 * math.sqrt(0.3 * 0.7 / 1318),
+        "truthfulqa": 100 * math.sqrt(0.5 * 0.5 / 816),
+        "mmlu": 100 * math.sqrt(0.65 * 0.35 / 14_041),
+    }
+    for key, error in se.items():
+        assert row[f"{key}_ci"] == pytest.approx(1.959964 * error), key
+    average = 1.959964 * math.sqrt(sum(e**2 for e in se.values())) / 6
+    assert row["average_ci"] == pytest.approx(average)
+    assert row["average"] == pytest.approx((sum(values.values()) + 0.65) / 6 * 100)

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from leaderboard.errors import unknown
 from leaderboard.suites.model import (
-    SCORE_PARTS,
+    CI_Z,
+    RESERVED_SUFFIXES,
     Benchmark,
     BenchmarkScore,
     Part,
@@ -47,11 +48,11 @@ def register(suites: Iterable[Suite]) -> dict[str, Suite]:
         seen: dict[str, str] = {}
         for benchmark in suite.benchmarks:
             key = benchmark.key
-            suffixes = tuple(f"_{part}" for part in SCORE_PARTS)
-            if not _KEY.fullmatch(key) or key.endswith(suffixes):
+            if not _KEY.fullmatch(key) or key.endswith(RESERVED_SUFFIXES):
                 raise ValueError(
                     f"benchmark key {key!r} of suite {suite.name!r} must be a lowercase "
-                    f"identifier (letters, digits, `_`) not ending in {', '.join(suffixes)}"
+                    "identifier (letters, digits, `_`) not ending in "
+                    + ", ".join(RESERVED_SUFFIXES)
                 )
             if key in seen:
                 raise ValueError(
@@ -75,6 +76,7 @@ def get_suite(name: str) -> Suite:
 
 
 __all__ = [
+    "CI_Z",
     "SUITES",
     "Benchmark",
     "BenchmarkScore",

@@ -133,8 +133,12 @@ class BenchmarkScore(NamedTuple):  # a tuple: one per benchmark of every file in
 
 
 # What the results frame keeps of each BenchmarkScore beside the normalized score, each in a
-# column named `<suite>.<key>_<part>` (table/frames.py): so no benchmark key may end in one.
+# column named `<suite>.<key>_<part>` (table/frames.py), and what a board keeps beside it
+# (`<key>_raw`, `<key>_ci`, table/columns.py): no benchmark key may end in one of these.
 SCORE_PARTS = ("raw", "stderr", "se", "estimated")
+RESERVED_SUFFIXES = tuple(f"_{part}" for part in (*SCORE_PARTS, "ci"))
+# A 95% confidence interval is the score plus or minus this many standard errors.
+CI_Z = 1.959964
 
 
 def binomial_stderr(value: float, items: int) -> float:

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from leaderboard.domain import Status
-from leaderboard.suites import Suite
-from leaderboard.table.columns import board_columns, raw_key
+from leaderboard.suites import CI_Z, Suite
+from leaderboard.table.columns import board_columns, ci_key, raw_key
 from leaderboard.table.fields import FROM_REQUEST, FROM_RESULT
-from leaderboard.table.frames import RAW, score_column
+from leaderboard.table.frames import RAW, SE, score_column
 
 KEYS = ["model", "precision"]
 _FROM_REQUEST = [f.key for f in FROM_REQUEST]
@@ -26,6 +26,11 @@ _RESULT_KEEP = ["path", *KEYS, "evaluated_at", "evaluation_seconds", *_FROM_RESU
 
 # ---------------------------------------------------------------------------------------------
 # Entries -> board
+
+
+def _se_key(key: str) -> str:
+    """A benchmark's standard error while a board is built (the board keeps `ci_key`)."""
+    return f"{key}_se"
 
 
 def suites_with_rows(results: pd.DataFrame) -> dict[str, int]:
@@ -88,9 +93,10 @@ def board_rows(
     # The suite's own score columns, under the board's plain keys (`gsm8k`, `gsm8k_raw`).
     renames = {score_column(suite.name, key): key for key in bench}
     renames |= {score_column(suite.name, key, RAW): raw_key(key) for key in bench}
+    renames |= {score_column(suite.name, key, SE): _se_key(key) for key in bench}
     mine = results.loc[results["suite"] == suite.name, [*_RESULT_KEEP, *renames]]
     mine = mine.rename(columns=renames)
-    raws = [raw_key(key) for key in bench]
+    raws = [raw_key(key) for key in bench] + [_se_key(key) for key in bench]
     mine = mine.sort_values(["evaluated_at", "path"], na_position="first", kind="stable")
     grouped = mine.groupby(KEYS, sort=False)
     # "Newest value wins per benchmark": last() takes each column's last non-missing value.
@@ -100,6 +106,11 @@ def board_rows(
     board = board.reset_index()
     board = _join_requests(board, requests)
     board["average"] = board[bench].mean(axis=1, skipna=False)
+    errors = board[[_se_key(key) for key in bench]].to_numpy()
+    for key, error in zip(bench, errors.T, strict=True):
+        board[ci_key(key)] = CI_Z * error
+    # The Average's: its benchmarks' errors as independent, sqrt(sum se_i^2) / k.
+    board[ci_key("average")] = CI_Z * np.sqrt((errors**2).sum(axis=1)) / len(bench)
     hours = board["evaluation_seconds"] / 3600.0
     board["co2_kg"] = hours * co2_power_kw * co2_grid_g_per_kwh / 1000.0
     board["evaluated"] = _iso_seconds(board["evaluated_at"])

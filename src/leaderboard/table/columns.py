@@ -44,6 +44,17 @@ def raw_key(benchmark_key: str) -> str:
     return f"{benchmark_key}_raw"
 
 
+def ci_key(score_key: str) -> str:
+    """The column of the half-width of a score's 95% confidence interval (`arc_ci`)."""
+    return f"{score_key}_ci"
+
+
+_CI = (
+    "Half-width of the 95% confidence interval of {label}: 1.96 standard errors, from the "
+    "results file's stderr or, where it gives none, estimated from the number of items."
+)
+
+
 def board_columns(suite: Suite) -> tuple[Column, ...]:
     """All columns of a suite's board, in display order."""
     benchmarks = tuple(
@@ -54,7 +65,12 @@ def board_columns(suite: Suite) -> tuple[Column, ...]:
         for b in suite.benchmarks
         if suite.shows_raw_columns
     )
-    return (*_LEAD, *benchmarks, *raws, *_TAIL)
+    scores = (("average", "Average"), *((b.key, b.label) for b in suite.benchmarks))
+    intervals = tuple(
+        Column(ci_key(key), f"{label} ±", Kind.NUMBER, False, _CI.format(label=label), 2)
+        for key, label in scores
+    )
+    return (*_LEAD, *benchmarks, *raws, *intervals, *_TAIL)
 
 
 def column(suite: Suite, key: str) -> Column:

@@ -28,6 +28,13 @@ the *Queue* tab to see whether it is pending, running or failed, and why it fail
 **Why do two models share a rank?** Ranks follow the Average as shown (two decimals); equal
 averages share a rank, and the next rank is skipped, as in sports tables.
 
+**How sure is a score?** Each benchmark is a sample of questions, so each score has a
+sampling error: the *±* columns (*Columns and sorting*; hidden by default) give the half-width
+of its 95% confidence interval, 1.96 standard errors, from the results file's stderr or, where
+the file gives none, estimated from the number of questions *n* as `sqrt(p(1-p)/(n-1))`. The
+Average's combines its benchmarks' as independent: `1.96 × sqrt(Σ seᵢ²) / k`. Two models whose
+intervals overlap are not shown to differ by the benchmark.
+
 **What do "Merged", "MoE" and "Flagged" mean?** *Merged*: the model is a merge of other
 models (tagged `merge` or `mergekit` on the Hub, or submitted as a merge). *MoE*: a mixture of
 experts (tagged `moe`, or `moe` in its name). *Flagged*: the operator flagged it, usually for
