@@ -33,7 +33,7 @@ sampling error: the *±* columns (*Columns and sorting*; hidden by default) give
 of its 95% confidence interval, 1.96 standard errors, from the results file's stderr or, where
 the file gives none, estimated from the number of questions *n* as `sqrt(p(1-p)/(n-1))`. The
 Average's combines its benchmarks' as independent: `1.96 × sqrt(Σ seᵢ²) / k`. Two models whose
-intervals overlap are not shown to differ by the benchmark.
+intervals overlap are not clearly told apart by these benchmarks.
 
 **What do "Merged", "MoE" and "Flagged" mean?** *Merged*: the model is a merge of other
 models (tagged `merge` or `mergekit` on the Hub, or submitted as a merge). *MoE*: a mixture of
