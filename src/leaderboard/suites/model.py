@@ -114,6 +114,11 @@ class Benchmark:
         return tuple(part.sources[0].tasks[0] for part in self.parts)
 
     @cached_property
+    def lower_bounds(self) -> tuple[float, ...]:
+        """Each part's random baseline, read once: scoring is a cold build's hot loop."""
+        return tuple(lower_bound(part.num_choices) for part in self.parts)
+
+    @cached_property
     def part_tasks(self) -> tuple[str, ...]:
         """Every spelling of every part's task."""
         return tuple(
@@ -154,23 +159,22 @@ def normalized_stderr(stderr: float, lower_bound: float) -> float:
     return stderr * 100.0 / (1.0 - lower_bound)
 
 
-class _Estimate(NamedTuple):
-    value: float
-    stderr: float | None
-    estimated: bool
+# A reading with its stderr filled in: (value, stderr, whether the stderr was estimated). A
+# plain tuple, as a cold build makes one per part of every file (BBH has 24).
+Estimate = tuple[float, float | None, bool]
 
 
-def _estimate(reading: Reading, part: Part) -> _Estimate:
+def _estimate(reading: Reading, part: Part) -> Estimate:
     """A reading with its stderr: the file's, else the binomial one from the part's items."""
     value, stderr = reading
-    if stderr is not None or part.items is None or part.items < 2:
-        return _Estimate(value, stderr, False)
-    return _Estimate(value, binomial_stderr(value, part.items), True)
+    items = part.items
+    if stderr is not None or items is None or items < 2:
+        return value, stderr, False
+    return value, (value * (1.0 - value) / (items - 1)) ** 0.5, True
 
 
 def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore | None:
     readings = [part.read(result, benchmark.n_shot) for part in benchmark.parts]
-    complete = None not in readings
     scoring = benchmark.scoring
     if scoring is _SINGLE:
         part = benchmark.parts[0]
@@ -183,12 +187,13 @@ def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore 
         low = lower_bound(part.num_choices)
         scaled = None if stderr is None else normalized_stderr(stderr, low)
         return BenchmarkScore(raw, normalize(raw, low), stderr, scaled, estimated)
+    complete = None not in readings
     if scoring is _MEAN:
         if complete:
             parts = [_estimate(r, p) for r, p in zip(readings, benchmark.parts, strict=True)]  # type: ignore[arg-type]
-            raw = sum(p.value for p in parts) / len(parts)
-            stderr = _combined_stderr(parts, [1] * len(parts))
-            estimated = any(p.estimated for p in parts)
+            raw = sum(p[0] for p in parts) / len(parts)
+            stderr = _combined_stderr([p[1] for p in parts], None)
+            estimated = any(p[2] for p in parts)
         elif (aggregate := _aggregate(result, benchmark)) is not None:
             raw, stderr, estimated = _estimate(aggregate, benchmark.aggregate)  # type: ignore[arg-type]
         else:
@@ -198,25 +203,25 @@ def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore 
     if not complete:
         return None
     parts = [_estimate(r, p) for r, p in zip(readings, benchmark.parts, strict=True)]  # type: ignore[arg-type]
-    lows = [lower_bound(part.num_choices) for part in benchmark.parts]
-    normalized = [normalize(p.value, low) for p, low in zip(parts, lows, strict=True)]
-    scaled = _combined_stderr(
-        [
-            _Estimate(0.0, None if p.stderr is None else normalized_stderr(p.stderr, low), False)
-            for p, low in zip(parts, lows, strict=True)
-        ],
-        [1] * len(parts),
-    )
-    estimated = any(p.estimated for p in parts)
+    lows = benchmark.lower_bounds
+    normalized = sum(normalize(p[0], low) for p, low in zip(parts, lows, strict=True))
+    errors = [p[1] for p in parts]
+    scaled = None
+    if None not in errors:
+        scaled = _combined_stderr(
+            [normalized_stderr(e, low) for e, low in zip(errors, lows, strict=True)],
+            None,  # type: ignore[arg-type]
+        )
+    estimated = any(p[2] for p in parts)
     aggregate = _aggregate(result, benchmark)
     if aggregate is not None:
         raw, stderr, from_items = _estimate(aggregate, benchmark.aggregate)  # type: ignore[arg-type]
         estimated = estimated or from_items
     else:
         weights = _weights(result, benchmark)
-        raw = sum(w * p.value for w, p in zip(weights, parts, strict=True)) / sum(weights)
-        stderr = _combined_stderr(parts, weights)
-    return BenchmarkScore(raw, sum(normalized) / len(normalized), stderr, scaled, estimated)
+        raw = sum(w * p[0] for w, p in zip(weights, parts, strict=True)) / sum(weights)
+        stderr = _combined_stderr(errors, weights)
+    return BenchmarkScore(raw, normalized / len(parts), stderr, scaled, estimated)
 
 
 def _aggregate(result: EvalResult, benchmark: Benchmark) -> Reading | None:
@@ -237,13 +242,14 @@ def _weights(result: EvalResult, benchmark: Benchmark) -> list[int]:
     return weights if all(weights) else [1] * len(weights)
 
 
-def _combined_stderr(parts: list[_Estimate], weights: list[int]) -> float | None:
-    """The stderr of a weighted mean of independent values; None if any part has none."""
-    if any(part.stderr is None for part in parts):
+def _combined_stderr(errors: list[float | None], weights: list[int] | None) -> float | None:
+    """The stderr of a (weighted) mean of independent values; None if any has none."""
+    if None in errors:
         return None
-    total = sum(weights)
-    variance = sum((w * p.stderr) ** 2 for w, p in zip(weights, parts, strict=True))  # type: ignore[operator]
-    return variance**0.5 / total
+    if weights is None:
+        return sum(e * e for e in errors) ** 0.5 / len(errors)  # type: ignore[operator]
+    variance = sum((w * e) ** 2 for w, e in zip(weights, errors, strict=True))  # type: ignore[operator]
+    return variance**0.5 / sum(weights)
 
 
 @dataclass(frozen=True)
