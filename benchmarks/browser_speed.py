@@ -206,9 +206,7 @@ MOUNTED_JS = """() => {
 }"""
 
 
-def first_paint(
-    browser, url: str, timeout_ms: float, *, instant: bool = False, counted: bool = True
-) -> dict:
+def first_paint(browser, url: str, timeout_ms: float, *, counted: bool = True) -> dict:
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -332,7 +330,6 @@ def warm_cache(queue: Path, results: Path, cache: Path, args) -> None:
 def bench_path(path: str, queue: Path, results: Path, cache: Path, board, args, playwright, result):
     """Measures one path of one dataset into `result`, as it goes: a failure part way keeps
     what was measured before it."""
-    instant = path.startswith("instant")
     with running_app(path, queue, results, cache, args) as app:
         settle(app.pid)
         print(f"[{path}] app answered HTTP 200 after {app.started_in:.1f} s (pid {app.pid})")
@@ -342,7 +339,7 @@ def bench_path(path: str, queue: Path, results: Path, cache: Path, board, args, 
             result["stage"] = "first paint"
             paints = []
             for _ in range(args.repeats):
-                paints.append(first_paint(browser, app.url, args.timeout * 1000, instant=instant))
+                paints.append(first_paint(browser, app.url, args.timeout * 1000))
                 if len(paints) == 1:
                     print(f"[{path}] first paint {paints[0]['paint']:.2f} s", flush=True)
             result.update(medians(paints))

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import copy_demo_stores, start_app, stop_app
-from test_browser import Visitor, app_env
+from test_browser import SOURCES, Visitor, app_env
 from test_query_grammar import CASES, IDS, in_process, url_params
 from test_table import EXPECTED_ORDER
 
@@ -34,10 +34,6 @@ READ_JS = """() => {
     total: Number(board.querySelector('table').getAttribute('aria-rowcount')) - 1,
   };
 }"""
-
-
-# The two sources of the table's rows, by the settings that choose them.
-SOURCES = {"page": {}, "windows": {"LEADERBOARD_BROWSER_ROWS": "0"}}
 
 
 @pytest.fixture(scope="module", params=list(SOURCES))

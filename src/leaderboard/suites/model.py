@@ -170,7 +170,7 @@ def _estimate(reading: Reading, part: Part) -> Estimate:
     items = part.items
     if stderr is not None or items is None or items < 2:
         return value, stderr, False
-    return value, (value * (1.0 - value) / (items - 1)) ** 0.5, True
+    return value, binomial_stderr(value, items), True
 
 
 def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore | None:

@@ -96,11 +96,11 @@ def board_rows(
     renames |= {score_column(suite.name, key, SE): _se_key(key) for key in bench}
     mine = results.loc[results["suite"] == suite.name, [*_RESULT_KEEP, *renames]]
     mine = mine.rename(columns=renames)
-    raws = [raw_key(key) for key in bench] + [_se_key(key) for key in bench]
+    carried = [raw_key(key) for key in bench] + [_se_key(key) for key in bench]
     mine = mine.sort_values(["evaluated_at", "path"], na_position="first", kind="stable")
     grouped = mine.groupby(KEYS, sort=False)
     # "Newest value wins per benchmark": last() takes each column's last non-missing value.
-    board = grouped[[*bench, *raws, *_FROM_RESULT]].last()
+    board = grouped[[*bench, *carried, *_FROM_RESULT]].last()
     board["evaluated_at"] = grouped["evaluated_at"].max()
     board["evaluation_seconds"] = _contributing_seconds(mine, bench)
     board = board.reset_index()

@@ -3,8 +3,9 @@
 The board travels once, as the columnar payload of `board_payload.py`; the tab's controls
 then run `static/board_query.js` (query.py's grammar, in JavaScript) and
 `static/board_view.js` (a virtualized `<table>`) in the page: a click or a search redraws
-the rows without a server round trip. Boards above `LEADERBOARD_BROWSER_ROWS` models keep
-the server-side table (`leaderboard_tab.py`), which sends only the rows shown.
+the rows without a server round trip. A board above `LEADERBOARD_BROWSER_ROWS` models gets a
+payload without rows (`payload_for`), and the same view fetches windows of a query's rows
+from the server (`board_route.py`).
 """
 
 from __future__ import annotations

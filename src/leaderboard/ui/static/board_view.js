@@ -103,7 +103,10 @@ function makeView(root, payload) {
         const rows = at(position);
         return rows ? shownValue(rows.byKey.get(column.key), position - rows.offset) : undefined;
       },
-      linkable: (position) => at(position).linkable[position - at(position).offset],
+      linkable(position) {
+        const rows = at(position);
+        return rows.linkable[position - rows.offset];
+      },
       need(firstRow, lastRow) {
         for (let start = firstRow - (firstRow % size); start < lastRow; start += size) {
           if (asked.has(start)) continue;
@@ -367,7 +370,6 @@ function start(value) {
   performance.mark("leaderboard:drawn");
   root.dataset.ready = String(Date.now());
   window.leaderboardBoard = view;
-  window.leaderboardToParams = toParams;
 }
 performance.mark("leaderboard:mounted");
 start(props.value);
