@@ -574,12 +574,19 @@ def test_columns_pinned_first_then_registry_order():
     ]
 
 
-def test_ranks_follow_the_shown_average_and_ties_share():
+def test_ranks_respect_the_averages_confidence_intervals():
+    # Row by row, as LMArena states the rule: 1 + the models whose interval lies wholly above.
+    averages = [round(a * 100 + 1e-9) / 100 for a in BOARD["average"]]
+    bounds = [(a - w, a + w) for a, w in zip(averages, BOARD["average_ci"], strict=True)]
+    expected = [1 + sum(low > high for low, _ in bounds) for _, high in bounds]
+    assert BOARD["rank"].tolist() == expected
     ranks = dict(
         zip(BOARD["model"] + "/" + BOARD["precision"].astype(str), BOARD["rank"], strict=True)
     )
     assert ranks["shady/contaminated-7b/float16"] == 1
-    assert ranks["tiny/phi-2/bfloat16"] == 7 and ranks["tiny/phi-2/float16"] == 8
+    # 1 point apart, each within about ±1: the intervals overlap, so they share rank 7.
+    assert ranks["tiny/phi-2/bfloat16"] == ranks["tiny/phi-2/float16"] == 7
+    assert ranks["gone/deleted-13b/4bit"] == 9
 
 
 def test_present_labels_rounds_half_up_and_links():

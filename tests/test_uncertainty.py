@@ -9,6 +9,8 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import REPO
@@ -16,6 +18,7 @@ from leaderboard.domain import parse_results
 from leaderboard.suites import V1, V2, score_benchmark
 from leaderboard.suites.model import binomial_stderr, normalized_stderr
 from leaderboard.suites.sample import SAMPLE
+from leaderboard.table.build import interval_ranks
 
 REALDATA = REPO.parent / "shared" / "realdata" / "results_raw_lmeval_v04_oll_v1_settings"
 
@@ -233,3 +236,22 @@ def test_the_board_shows_each_scores_95_percent_interval_and_the_averages(tmp_pa
     average = 1.959964 * math.sqrt(sum(e**2 for e in se.values())) / 6
     assert row["average_ci"] == pytest.approx(average)
     assert row["average"] == pytest.approx((sum(values.values()) + 0.65) / 6 * 100)
+
+
+# (scores, half-widths, ranks): by hand, from 1 + the intervals wholly above each one.
+RANK_CASES = [
+    ([80.0, 70.0, 60.0], [1.0, 1.0, 1.0], [1, 2, 3]),  # apart: the plain order
+    ([80.0, 79.5, 79.0], [1.0, 1.0, 0.2], [1, 1, 1]),  # [79, 81], [78.5, 80.5], [78.8, 79.2]
+    ([80.0, 78.5, 77.0], [1.0, 1.0, 1.0], [1, 1, 2]),  # 79 > 78 only for the third
+    ([80.0, 79.0, 70.0, 69.5], [0.4, 0.4, 0.1, 5.0], [1, 2, 3, 3]),  # wide: shares the 3rd
+    ([80.0, 80.0, 79.99], [float("nan")] * 3, [1, 1, 3]),  # no interval: equal scores tie
+    ([80.0, float("nan"), 70.0], [1.0, 1.0, 1.0], [1, None, 2]),  # no score, no rank
+    ([75.0, 74.0], [0.5, 0.5], [1, 1]),  # touching bounds (74.5 = 74.5) overlap
+    ([], [], []),
+]
+
+
+@pytest.mark.parametrize(("scores", "widths", "ranks"), RANK_CASES)
+def test_ranks_follow_the_interval_rule(scores, widths, ranks):
+    got = interval_ranks(np.array(scores, dtype="float64"), np.array(widths, dtype="float64"))
+    assert [None if value is pd.NA else int(value) for value in got] == ranks

@@ -119,13 +119,28 @@ def board_rows(
 
 
 def rank_and_sort(rows: pd.DataFrame, suite: Suite) -> pd.DataFrame:
-    """Rank by the Average as shown (ties share a rank); sort by Average, then name."""
+    """Rank by the Average's confidence interval (`interval_ranks`); sort by Average, then
+    name (the plain order by Average stays the order)."""
     rows = rows.sort_values(
         ["average", "model"], ascending=[False, True], na_position="last", kind="stable"
     ).reset_index(drop=True)
-    shown_average = round_half_up(rows["average"], 2)
-    rows["rank"] = shown_average.rank(method="min", ascending=False).astype("Int64")
+    shown_average = round_half_up(rows["average"], 2).to_numpy()
+    half_width = rows[ci_key("average")].to_numpy(dtype="float64", na_value=np.nan)
+    rows["rank"] = interval_ranks(shown_average, half_width)
     return _compact(rows[[c.key for c in board_columns(suite)]])
+
+
+def interval_ranks(scores: np.ndarray, half_widths: np.ndarray) -> pd.arrays.IntegerArray:
+    """LMArena's rule: 1 + the number of models whose interval lies wholly above this one's
+    (their lower bound above its upper bound). Models whose intervals overlap share a rank;
+    without a known interval (half-width missing) a score is its own interval, so equal shown
+    scores share a rank. A missing score has no rank."""
+    widths = np.nan_to_num(half_widths, nan=0.0)
+    ranked = ~np.isnan(scores)
+    lower = np.sort(scores[ranked] - widths[ranked])
+    upper = scores + widths
+    above = len(lower) - np.searchsorted(lower, upper, side="right")
+    return pd.arrays.IntegerArray((1 + above).astype("int64"), ~ranked)
 
 
 def _compact(board: pd.DataFrame) -> pd.DataFrame:

@@ -113,7 +113,10 @@ FIELDS: tuple[Field, ...] = (
     Field("suite", Dtype.TEXT, result=_result("suite")),
     Field(
         "rank", Dtype.INT, Board.BUILT, label="Rank", kind=Kind.NUMBER, visible=True,
-        description="Rank by Average (ties share a rank).", pinned=True, lead=True,
+        description=(
+            "Rank by the Average's 95% confidence interval: 1 + the models whose interval "
+            "lies wholly above this one's; models whose intervals overlap share a rank."
+        ), pinned=True, lead=True,
     ),
     Field(
         "type_symbol", Dtype.TEXT, Board.REQUEST, request=lambda r: _SYMBOLS[r.model_type],

@@ -35,6 +35,12 @@ the file gives none, estimated from the number of questions *n* as `sqrt(p(1-p)/
 Average's combines its benchmarks' as independent: `1.96 × sqrt(Σ seᵢ²) / k`. Two models whose
 intervals overlap are not clearly told apart by these benchmarks.
 
+**Why do two models share a rank?** *Rank* respects those intervals, by the rule LMArena
+uses: a model's rank is 1 + the number of models whose Average interval lies wholly above its
+own, `rank = 1 + #{j : lowerⱼ > upperᵢ}` with `lower, upper = Average ∓ 1.96 se`. Models whose
+intervals overlap share a rank, and the board draws each group of tied rows as one band; the
+order within a band is still by Average.
+
 **What do "Merged", "MoE" and "Flagged" mean?** *Merged*: the model is a merge of other
 models (tagged `merge` or `mergekit` on the Hub, or submitted as a merge). *MoE*: a mixture of
 experts (tagged `moe`, or `moe` in its name). *Flagged*: the operator flagged it, usually for
