@@ -207,3 +207,75 @@ def tiny_model(tmp_path_factory) -> Path:
     from leaderboard.demo_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("local-models") / "tiny-org" / "tiny-model")
+
+
+# --- the real harness ---------------------------------------------------------------------------
+
+SAMPLE_TASKS = ("sample_mc", "sample_gen")  # the `sample` suite's tasks (leaderboard.tasks)
+
+
+def offline_env(hf_home: Path) -> dict[str, str]:
+    """The child's environment: no Hub, no token, a private cache, one CPU thread."""
+    env = {k: v for k, v in os.environ.items() if k not in {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}}
+    env.update(
+        HF_HOME=str(hf_home),
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        OMP_NUM_THREADS="1",  # a tiny model gains nothing from threads on a shared CPU
+    )
+    env.pop("PYTHONPATH", None)  # the task files must not need the leaderboard package
+    return env
+
+
+def lm_eval_command(model: Path, output: Path) -> list[str]:
+    from leaderboard.tasks import TASKS_DIR
+
+    return [
+        sys.executable,
+        "-m",
+        "lm_eval",
+        "run",
+        "--model",
+        "hf",
+        "--model_args",
+        f"pretrained={model},dtype=float32",
+        "--tasks",
+        ",".join(SAMPLE_TASKS),
+        "--include_path",
+        str(TASKS_DIR),
+        "--device",
+        "cpu",
+        "--batch_size",
+        "8",
+        "--output_path",
+        str(output),
+        "--log_samples",
+    ]
+
+
+@pytest.fixture(scope="session")
+def harness_run(tiny_model, tmp_path_factory) -> dict:
+    """One real `lm_eval` run of the sample suite on the tiny model, shared by the session
+    (tests/test_sample_suite.py reads its results, tests/test_samples.py its samples files):
+    the results file, its folder (which holds `samples_<task>_<timestamp>.jsonl`), the log and
+    the model's folder. Read them, never modify them."""
+    work = tmp_path_factory.mktemp("lm-eval-run")
+    output = work / "out"
+    started = time.monotonic()
+    completed = subprocess.run(
+        lm_eval_command(tiny_model, output),
+        cwd=work,
+        env=offline_env(work / "hf-home"),
+        capture_output=True,
+        text=True,
+        timeout=500,
+    )
+    seconds = time.monotonic() - started
+    log = completed.stdout + completed.stderr
+    assert completed.returncode == 0, log[-5000:]
+    print(f"lm_eval ran the sample suite in {seconds:.1f} s")
+    results = sorted(output.rglob("results_*.json"))
+    assert len(results) == 1, (list(output.rglob("*")), log[-3000:])
+    return {"results": results[0], "folder": results[0].parent, "log": log, "model": tiny_model}

@@ -330,16 +330,26 @@ def test_hostile_model_names_show_as_their_characters(browser, hostile_url):
             else:
                 assert name in shown, (name, shown)
         links = page.evaluate(
-            "() => [...document.querySelectorAll('#instant-board a')].map(a => a.href)"
+            "() => [...document.querySelectorAll('#instant-board a.lb-hub')].map(a => a.href)"
         )
         assert all(link.startswith("https://huggingface.co/") for link in links), links
+        # Every other link is a model page's, on this app: `?model=` with the name encoded.
+        pages = page.evaluate(
+            "() => [...document.querySelectorAll('#instant-board a:not(.lb-hub)')]"
+            ".map(a => [a.className, a.getAttribute('href'), a.origin === location.origin])"
+        )
+        assert pages and all(
+            kind == "lb-page" and href.startswith("?model=") and same for kind, href, same in pages
+        ), pages
         assert page.locator("#instant-board .katex").count() == 0
         titles = page.evaluate(
             "() => [...document.querySelectorAll('#instant-board [title]')]"
             ".map(e => e.getAttribute('title').length)"
         )
         assert max(titles) == 2_000  # the long name, in full up to the cap, on hover
-        average = page.locator('#instant-board thead th[data-key="average"]').bounding_box()
+        header = page.locator('#instant-board thead th[data-key="average"]')
+        header.wait_for(state="visible")  # a redraw (the page's load events) replaces it
+        average = header.bounding_box()
         assert average is not None and average["x"] < 1200, "a long name pushed the scores away"
         assert visitor.refused == [] and visitor.dialogs == [] and visitor.errors == []
     finally:

@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -98,8 +98,8 @@ READ_TABLE_JS = """() => {
   const rows = [...root.querySelectorAll('tbody tr.lb-row')].map(row => {
     const cells = [...row.children];
     return {
-      cells: cells.map(c => c.innerText.trim()),
-      links: cells.map(c => c.querySelector('a')?.getAttribute('href') ?? null),
+      cells: cells.map(c => (c.querySelector('a.lb-page') ?? c).innerText.trim()),
+      links: cells.map(c => c.querySelector('a.lb-hub')?.getAttribute('href') ?? null),
     };
   });
   const count = root.querySelector('.lb-count')?.innerText.trim() ?? null;
@@ -286,8 +286,12 @@ def test_first_load_shows_the_12_models_linked_to_the_hub(visitor):
     assert view.column("Rank") == ["1"] * 12  # statistically tied: one rank
     model = view.headers.index("Model")
     assert [links[model] for links in view.links] == [f"https://huggingface.co/{m}" for m in ALL]
-    links = page.locator("#instant-board tbody a")
+    links = page.locator("#instant-board tbody a.lb-hub")
     assert links.first.get_attribute("target") == "_blank"
+    pages = page.locator("#instant-board tbody a.lb-page")  # each name opens its model page
+    assert pages.first.get_attribute("href") == "?" + urlencode(
+        {"model": ALL[0], "precision": "float16"}
+    )
     assert urlsplit(page.url).query == ""
     assert page.locator("#search input").input_value() == ""
     assert visitor.refused == [], "the page tried to load something from another server"

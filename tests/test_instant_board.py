@@ -28,8 +28,10 @@ READ_JS = """() => {
   const model = headers.indexOf('Model');
   return {
     headers,
-    models: rows.map(tr => tr.children[model].innerText),
-    links: rows.map(tr => tr.children[model].querySelector('a')?.getAttribute('href') ?? null),
+    models: rows.map(tr => tr.children[model].querySelector('a.lb-page').innerText),
+    links: rows.map(tr => tr.children[model].querySelector('a.lb-hub')?.getAttribute('href')
+      ?? null),
+    pages: rows.map(tr => tr.children[model].querySelector('a.lb-page').getAttribute('href')),
     count: board.querySelector('.lb-count').innerText,
     total: Number(board.querySelector('table').getAttribute('aria-rowcount')) - 1,
   };
@@ -74,7 +76,9 @@ def test_the_board_is_in_the_page_with_its_links(visitor):
     assert shown["headers"][:4] == ["Rank", "T", "Model", "Average ⬆️"]
 
 
-LOAD_EVENTS = 3  # the page's own: the link applied to the controls, the queue, my submissions
+# The page's own: the link applied to the controls, the queue, my submissions, and a link's
+# model page or comparison.
+LOAD_EVENTS = 4
 
 
 def test_a_click_filters_in_the_page_without_a_server_call(visitor):
@@ -137,6 +141,8 @@ def test_html_in_names_and_licenses_is_shown_as_text(browser, tmp_path, source):
         page.goto(url + "?search=onerror&columns=license")
         shown = read(page, 1)
         assert shown["models"] == [IMG] and shown["links"] == [None]  # not a Hub id: no link
+        # Its page's link holds the name as a URL parameter, encoded.
+        assert shown["pages"] == ["?" + urlencode({"model": IMG, "precision": "float16"})]
         board = page.locator("#instant-board")
         assert board.locator("img").count() == 0 and board.locator("script").count() == 0
         assert board.get_by_text(SCRIPT, exact=True).count() == 1

@@ -1,18 +1,14 @@
 """The sample suite's own lm-eval tasks, and the real harness run end to end on a tiny model.
 
-The end-to-end test runs `python -m lm_eval run` in a child process, offline, from a folder
-that is not the repository, on a model built by `leaderboard.demo_model`; then reads what the
-harness wrote with our own parser and scorer.
+The end-to-end tests read what the `harness_run` fixture (tests/conftest.py: `python -m
+lm_eval run` in a child process, offline, from a folder that is not the repository, on a model
+built by `leaderboard.demo_model`) wrote, with our own parser and scorer.
 """
 
 from __future__ import annotations
 
 import collections
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -106,68 +102,6 @@ def test_generative_data_is_well_formed():
 
 
 # --- the real harness, end to end --------------------------------------------------------------
-
-
-def offline_env(hf_home: Path) -> dict[str, str]:
-    """The child's environment: no Hub, no token, a private cache, one CPU thread."""
-    env = {k: v for k, v in os.environ.items() if k not in {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}}
-    env.update(
-        HF_HOME=str(hf_home),
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-        OMP_NUM_THREADS="1",  # a tiny model gains nothing from threads on a shared CPU
-    )
-    env.pop("PYTHONPATH", None)  # the task files must not need the leaderboard package
-    return env
-
-
-def lm_eval_command(model: Path, output: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "lm_eval",
-        "run",
-        "--model",
-        "hf",
-        "--model_args",
-        f"pretrained={model},dtype=float32",
-        "--tasks",
-        ",".join(TASKS),
-        "--include_path",
-        str(TASKS_DIR),
-        "--device",
-        "cpu",
-        "--batch_size",
-        "8",
-        "--output_path",
-        str(output),
-        "--log_samples",
-    ]
-
-
-@pytest.fixture(scope="module")
-def harness_run(tiny_model, tmp_path_factory) -> dict:
-    """One real `lm_eval` run of the sample suite on the tiny model; its output folder."""
-    work = tmp_path_factory.mktemp("lm-eval-run")
-    output = work / "out"
-    started = time.monotonic()
-    completed = subprocess.run(
-        lm_eval_command(tiny_model, output),
-        cwd=work,
-        env=offline_env(work / "hf-home"),
-        capture_output=True,
-        text=True,
-        timeout=500,
-    )
-    seconds = time.monotonic() - started
-    log = completed.stdout + completed.stderr
-    assert completed.returncode == 0, log[-5000:]
-    print(f"lm_eval ran the sample suite in {seconds:.1f} s")
-    results = sorted(output.rglob("results_*.json"))
-    assert len(results) == 1, (list(output.rglob("*")), log[-3000:])
-    return {"results": results[0], "folder": results[0].parent, "log": log, "model": tiny_model}
 
 
 def test_harness_output_scores_both_benchmarks(harness_run):

@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--columns", help="comma-separated column keys or labels to show")
     table.add_argument("--sort", default="-average", help="column to sort by; `-` for descending")
 
+    page = commands.add_parser("model", help="one model's page: scores, ranks, provenance")
+    page.add_argument("model", help="the model, as `org/name`")
+    page.add_argument("--precision", default="", help="which of its rows (default: the best)")
+    page.add_argument("--suite", help="board (default: the app's first board)")
+    page.add_argument("--json", action="store_true", help="the whole record as JSON")
+
     model = commands.add_parser(
         "demo-model", help="build a tiny random model offline, to try submission and evaluation"
     )
@@ -133,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "serve": _serve,
             "status": _status,
             "table": _table,
+            "model": _model,
             "demo-data": _demo_data,
             "submit": _submit,
             "demo-model": _demo_model,
@@ -266,6 +273,51 @@ def _table(args, settings) -> int:
     records = to_records(rows)
     sys.stdout.write(orjson.dumps(records, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0
+
+
+def _model(args, settings) -> int:
+    from leaderboard.profile import load_profile
+
+    loader = TableLoader.from_settings(settings)
+    snapshot = loader.load()
+    suite = get_suite(args.suite or snapshot.default_suite or settings.suite)
+    profile = load_profile(snapshot, suite, args.model, args.precision, loader.results_store)
+    if args.json:
+        sys.stdout.write(orjson.dumps(profile.to_json(), option=orjson.OPT_INDENT_2).decode())
+        sys.stdout.write("\n")
+    else:
+        print(profile_text(profile))
+    return 0
+
+
+def profile_text(profile) -> str:
+    """The model page as plain text (a terminal shows it as it is)."""
+
+    def score(line) -> str:
+        text = "-" if line.score is None else f"{line.score:6.2f}"
+        if line.interval is not None:
+            text += f" ± {line.interval:.2f}" + (" (estimated)" if line.estimated else "")
+        return text
+
+    lines = [f"{profile.model} ({profile.precision}) on {profile.suite_title}"]
+    lines += [f"  rank {s.rank or '-'} of {s.of} among {s.group}" for s in profile.standings]
+    lines.append("")
+    for line in (profile.average, *profile.benchmarks):
+        lines.append(f"{line.label:<24} {score(line)}")
+        lines += [f"  {sub.label:<22} {score(sub)}" for sub in line.subtasks]
+    request = profile.request
+    lines += [
+        "",
+        f"type: {request.model_type}; weight type: {request.weight_type}; license: "
+        f"{request.license or '-'}; params (B): {request.params_b or '-'}",
+        f"sha: {request.model_sha or '-'}; submitted: {request.submitted or '-'}",
+        f"harness: {profile.provenance.harness or '-'}; results: {profile.results_path or '-'}",
+        "",
+        "reproduce:" if profile.command else profile.command_note,
+    ]
+    if profile.command:
+        lines.append(profile.command)
+    return "\n".join(lines)
 
 
 def _demo_model(args, settings) -> int:

@@ -458,7 +458,9 @@ class ReadQuery:
 # reads a (min, max) pair of numbers, `sort` a column key or label with `-` for descending.
 QUERY_NAMES = ("search", "type", "precision", "weight_type", "params", "size", "hide")
 QUERY_NAMES += ("columns", "sort")
-OTHER_NAMES = ("board",)  # read beside the query (which board); `__x` names are Gradio's own
+# Read beside the query: which board, the ± toggle, the model page and compare views (`__x`
+# names are Gradio's own).
+OTHER_NAMES = ("board", "ci", "model", "compare", "task", "sample")
 
 
 def from_values(values: Mapping[str, object], suite: Suite, *, strict: bool) -> ReadQuery:

@@ -9,6 +9,7 @@ dataset has them, so other tools read it too.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,10 @@ import orjson
 
 from leaderboard.backend.leases import results_path_for
 from leaderboard.domain import EvalRequest, Precision
+from leaderboard.samples import details_path, task_of_samples_file
 from leaderboard.stores import Store
+
+log = logging.getLogger(__name__)
 
 MODEL_DTYPES = {
     Precision.FLOAT16: "torch.float16",
@@ -73,9 +77,12 @@ def publish_results(
     data = orjson.dumps(merged, option=orjson.OPT_INDENT_2)
     stamp = claim_stamp(request)
     for samples in sorted(output_dir.glob("run*/**/samples_*.jsonl")):
-        task = samples.name.removeprefix("samples_").rsplit("_", 1)[0]
+        task = task_of_samples_file(samples.name)
+        if task is None:  # a name no viewer could read back: the results matter more
+            log.warning("not publishing %s: its name holds no task name we accept", samples)
+            continue
         results.write(
-            f"{request.model}/details_{stamp}/samples_{task}.jsonl",
+            details_path(request.model, stamp, task),
             samples.read_bytes(),
             message=f"Details for {request.model}",
         )

@@ -224,6 +224,33 @@ def score_benchmark(result: EvalResult, benchmark: Benchmark) -> BenchmarkScore 
     return BenchmarkScore(raw, normalized / len(parts), stderr, scaled, estimated)
 
 
+class PartScore(NamedTuple):
+    """One part (subtask) of a benchmark scored on its own, for a model's page."""
+
+    name: str
+    raw: float
+    normalized: float
+    stderr: float | None
+    normalized_stderr: float | None
+    estimated: bool
+
+
+def score_parts(result: EvalResult, benchmark: Benchmark) -> tuple[PartScore, ...]:
+    """Each part the file holds, normalized with its own baseline (BBH's subtasks have 2 to 7
+    choices); a one-part benchmark has no subtasks to show."""
+    if len(benchmark.parts) < 2:
+        return ()
+    scores = []
+    for part, low in zip(benchmark.parts, benchmark.lower_bounds, strict=True):
+        reading = part.read(result, benchmark.n_shot)
+        if reading is None:
+            continue
+        raw, stderr, estimated = _estimate(reading, part)
+        scaled = None if stderr is None else normalized_stderr(stderr, low)
+        scores.append(PartScore(part.name, raw, normalize(raw, low), stderr, scaled, estimated))
+    return tuple(scores)
+
+
 def _aggregate(result: EvalResult, benchmark: Benchmark) -> Reading | None:
     """The file's own aggregate, unless it or the parts it sums ran with other shots."""
     if benchmark.aggregate is None:

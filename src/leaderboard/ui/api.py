@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from leaderboard.comparison import task_metric
 from leaderboard.errors import LeaderboardError
 from leaderboard.query import (
     HIDE_OPTIONS,
@@ -14,9 +15,13 @@ from leaderboard.query import (
     run_query,
     to_records,
 )
-from leaderboard.suites import get_suite
+from leaderboard.sample_query import SampleQuery, view
+from leaderboard.suites import SUITES, get_suite
 from leaderboard.table import TableLoader
 from leaderboard.table.queue import status_json
+from leaderboard.ui.compare_tab import CompareView
+from leaderboard.ui.model_tab import ModelView
+from leaderboard.ui.sample_viewer import sample_page_json
 
 QUERY_DOC = (
     "Leaderboard rows as shown by default: one object per row, keyed by column label, `Model` "
@@ -28,7 +33,7 @@ QUERY_DOC = (
 )
 
 
-def register_api(loader: TableLoader) -> None:
+def register_api(loader: TableLoader, model_view: ModelView, compare_view: CompareView) -> None:
     """Call inside an open `gr.Blocks`."""
 
     def query(
@@ -72,6 +77,47 @@ def register_api(loader: TableLoader) -> None:
         snapshot = loader.snapshot
         return status_json(snapshot.requests, snapshot.skipped)
 
+    def model(model: str, precision: str = "", board: str = "") -> dict:
+        """One model's page as data: every benchmark and subtask with its 95% interval, its
+        ranks, request, provenance, the command that reproduces it, its files and history.
+        `precision` picks one of its rows (default: the best); `board` a board."""
+        try:
+            return model_view.profile(model, precision, board).to_json()
+        except LeaderboardError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def compare(models: list[str], board: str = "") -> dict:
+        """Two to four models (`org/name`, or `org/name@precision`) side by side: scores with
+        intervals, each difference from the first model and whether it is significant, and
+        per task both have samples of, a paired test and the samples where they differ."""
+        try:
+            return compare_view.comparison(models, board).to_json()
+        except LeaderboardError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def samples(
+        model: str,
+        task: str,
+        outcome: str = "all",
+        search: str = "",
+        page: int = 1,
+        doc_id: int | None = None,
+    ) -> dict:
+        """One page (20 samples) of a model's samples of one task: `task` is the samples
+        file's path as `/model` lists it (`details`); `outcome` all, correct or incorrect."""
+        try:
+            read = model_view.reader.read(task, model)
+            metric = task_metric(SUITES.values(), read.task, read.metrics)
+            query = SampleQuery(
+                outcome=outcome, search=search, page=page, doc_id=doc_id, metric=metric
+            )
+            return sample_page_json(read, view(read, query))
+        except (LeaderboardError, ValueError) as exc:
+            raise gr.Error(str(exc)) from exc
+
     query.__doc__ = QUERY_DOC  # the API page lists the accepted values, from their tables
     gr.api(query, api_name="query")
     gr.api(queue, api_name="queue")
+    gr.api(model, api_name="model")
+    gr.api(compare, api_name="compare")
+    gr.api(samples, api_name="samples")

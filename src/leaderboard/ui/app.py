@@ -18,18 +18,25 @@ from leaderboard.ui.about_tab import build_about_tab
 from leaderboard.ui.api import register_api
 from leaderboard.ui.board_route import BoardData
 from leaderboard.ui.board_view import PREFETCH_HEAD
+from leaderboard.ui.compare_page import CSS as COMPARE_CSS
+from leaderboard.ui.compare_tab import CompareView, build_compare_tab
 from leaderboard.ui.leaderboard_tab import (
     LeaderboardView,
     build_leaderboard_tab,
     wire_page_load,
 )
 from leaderboard.ui.limits import RequestLimits
+from leaderboard.ui.links import OPEN_MODEL_HEAD, wire_links
+from leaderboard.ui.model_page import CSS as MODEL_CSS
+from leaderboard.ui.model_tab import ModelView, build_model_tab
 from leaderboard.ui.queue_tab import (
     build_my_submissions,
     build_queue_tab,
     make_my_submissions,
     queue_updates,
 )
+from leaderboard.ui.sample_viewer import CSS as SAMPLES_CSS
+from leaderboard.ui.store_files import StoreFiles
 from leaderboard.ui.submit_tab import build_submit_tab, wire_submit
 from leaderboard.ui.texts import INTRODUCTION, TITLE
 
@@ -43,9 +50,14 @@ CONCURRENCY = 8
 QUEUE_MAX_SIZE = 64
 MAX_FILE_SIZE = "1kb"  # nothing is uploaded (the route answers 404); a second fence
 
-CSS = """
+CSS = (
+    """
 .citation textarea, .command textarea { font-family: ui-monospace, monospace; font-size: 0.8rem; }
 """
+    + MODEL_CSS
+    + SAMPLES_CSS
+    + COMPARE_CSS
+)
 
 
 def build_app(
@@ -59,10 +71,16 @@ def build_app(
     my_submissions = make_my_submissions(loader, anonymous_sender)
     with gr.Blocks(title="Open LLM Leaderboard", analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRODUCTION}", elem_id="intro")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("🏅 Leaderboard", id="leaderboard"):
                 view = LeaderboardView(loader, browser_rows=settings.browser_rows)
                 tab = build_leaderboard_tab(view)
+            with gr.Tab("🔎 Model", id="model"):
+                model_view = ModelView(loader)
+                model_tab = build_model_tab(model_view, tab.board)
+            with gr.Tab("⚖️ Compare", id="compare"):
+                compare_view = CompareView(model_view)
+                compare_tab = build_compare_tab(compare_view, tab.board)
             with gr.Tab("📝 About", id="about"):
                 build_about_tab(loader, settings.suite)
             with gr.Tab("🚀 Submit", id="submit"):
@@ -76,6 +94,7 @@ def build_app(
         ]
         wire_submit(submit_tab, submitter, loader, after=refreshes)
         wire_page_load(demo, tab, view)
+        wire_links(demo, tabs, model_tab, model_view, compare_tab, compare_view)
         timer = gr.Timer(settings.refresh_seconds) if settings.refresh_seconds else None
         if timer is not None:  # the board in the page follows new data
             timer.tick(
@@ -91,7 +110,7 @@ def build_app(
                 timer.tick(
                     refresh, outputs=outputs, show_progress="hidden", api_visibility="private"
                 )
-        register_api(loader)
+        register_api(loader, model_view, compare_view)
     demo.leaderboard_loader = loader  # type: ignore[attr-defined]  # for tests and `serve`
     demo.leaderboard_view = view  # type: ignore[attr-defined]  # the board route reads it
     return demo
@@ -172,12 +191,13 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
             footer_links=["api", "settings"],
             css=CSS,
-            head=PREFETCH_HEAD,
+            head=PREFETCH_HEAD + OPEN_MODEL_HEAD,
             max_file_size=MAX_FILE_SIZE,
             app_kwargs={
                 "middleware": [
                     Middleware(RequestLimits),
                     Middleware(BoardData, view=view),  # the instant board's payload
+                    Middleware(StoreFiles, store=loader.results_store),  # a model's files
                 ]
             },
         )

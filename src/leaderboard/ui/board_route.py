@@ -29,6 +29,7 @@ import orjson
 from leaderboard.errors import LeaderboardError, UnknownNameError
 from leaderboard.query import Query, query_positions, visible_columns
 from leaderboard.suites import Suite, get_suite
+from leaderboard.table.columns import board_columns, ci_key
 from leaderboard.ui.board_payload import columns_payload
 from leaderboard.ui.board_view import WINDOW_ROWS, linkable
 from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send
@@ -94,18 +95,24 @@ class BoardData:
     def _window(self, suite: Suite, snapshot, params: dict[str, str]) -> bytes:
         offset = _count(params.pop("offset", "0"), "offset", 10**9)
         limit = _count(params.pop("limit", str(WINDOW_ROWS)), "limit", MAX_WINDOW_ROWS)
+        intervals = params.pop("ci", "") == "1"
         query = Query.from_values(params, suite, strict=True).query
         board = snapshot.board(suite.name)
         positions = self._kept_positions(suite, snapshot, query, board)
         keys = visible_columns(suite, query)
+        carried = list(keys)
+        if intervals:  # the ± toggle: each shown score's interval travels beside it
+            known = {c.key for c in board_columns(suite)}
+            carried += [ci_key(key) for key in keys if ci_key(key) in known]
         rows = board.iloc[positions[offset : offset + limit]]
         return orjson.dumps(
             {
                 "total": len(positions),
                 "offset": offset,
                 "keys": keys,
-                "columns": columns_payload(rows, suite, keys, part=True),
+                "columns": columns_payload(rows, suite, carried, part=True),
                 "linkable": linkable(rows),
+                "precision": rows["precision"].astype(str).tolist(),  # for the model links
             }
         )
 

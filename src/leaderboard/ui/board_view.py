@@ -53,6 +53,10 @@ CSS = """
 .lb-table .lb-spacer td, .lb-table tr.lb-spacer { border: 0; padding: 0; }
 .lb-table .lb-loading td { color: transparent; }
 .lb-message { color: var(--error-text-color, #b91c1c); }
+.lb-table a.lb-hub { margin-left: 0.35rem; text-decoration: none; }
+.lb-table tr.lb-tied td { background: var(--background-fill-secondary); }
+.lb-table tr.lb-tied td.lb-pinned { background: var(--background-fill-secondary); }
+.lb-table tr.lb-band-start td { border-top: 2px solid var(--border-color-accent, #999); }
 """
 
 
@@ -129,7 +133,7 @@ PREFETCH_HEAD = """<script>
 # LeaderboardTab.inputs order, become URL-style parameters that the engine reads as a link
 # would be read (`from_values`, lenient: the controls offer only accepted values).
 APPLY_JS = """(board, search, types, precisions, weightTypes, sizes, low, high, hide, columns,
-  sort, order) => {
+  sort, order, intervals) => {
   const view = window.leaderboardBoard;
   if (!view) return [];
   const params = new URLSearchParams();
@@ -148,6 +152,6 @@ APPLY_JS = """(board, search, types, precisions, weightTypes, sizes, low, high, 
   const keep = view.lastControls !== undefined && view.lastControls === controls;
   view.lastControls = controls;
   params.set("sort", keep ? clicked : controls);
-  view.apply(BoardQuery.fromParams(view.payload, params).query);
+  view.apply(BoardQuery.fromParams(view.payload, params).query, intervals);
   return [];
 }"""

@@ -69,6 +69,7 @@ class LeaderboardTab:
     columns: gr.CheckboxGroup
     sort: gr.Dropdown
     order: gr.Radio
+    intervals: gr.Checkbox  # the ± toggle (`ci=1`): scores with their 95% interval
     table: gr.HTML
     generation: gr.State
 
@@ -87,6 +88,7 @@ class LeaderboardTab:
             self.columns,
             self.sort,
             self.order,
+            self.intervals,
         ]
 
 
@@ -148,9 +150,12 @@ class LeaderboardView:
         """Apply a shared URL's parameters; refresh a page built before the latest data."""
         snapshot = self.loader.snapshot
         params = dict(request.query_params) if request else {}
+        intervals = params.pop("ci", "") == "1"
+        if "model" in params:  # a model page's link: its precision names the model's
+            params.pop("precision", None)
         wanted = params.get("board") or snapshot.default_suite or "v2"
-        if not params and generation == snapshot.generation:
-            return [gr.skip()] * 14
+        if not params and not intervals and generation == snapshot.generation:
+            return [gr.skip()] * 15
         suite = get_suite(wanted if wanted in snapshot.boards else snapshot.default_suite or "v2")
         read = Query.from_values(params, suite, strict=False)
         query = read.query
@@ -178,6 +183,7 @@ class LeaderboardView:
             ),
             gr.Dropdown(choices=sort_choices(suite), value=query.sort),
             DESCENDING if query.descending else ASCENDING,
+            intervals,
             table,
             snapshot.generation,
         ]
@@ -257,6 +263,12 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
             order = gr.Radio(
                 choices=[DESCENDING, ASCENDING], value=DESCENDING, label="Order", elem_id="order"
             )
+            intervals = gr.Checkbox(
+                value=False,
+                label="± 95% interval on scores",
+                info="Rows that share a rank (overlapping intervals) are drawn as one band.",
+                elem_id="show-ci",
+            )
     table = instant_board(view.payload(suite))
     generation = gr.State(snapshot.generation)
     tab = LeaderboardTab(
@@ -272,6 +284,7 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
         columns,
         sort,
         order,
+        intervals,
         table,
         generation,
     )
@@ -293,6 +306,7 @@ def build_leaderboard_tab(view: LeaderboardView) -> LeaderboardTab:
         columns.input,
         sort.input,
         order.input,
+        intervals.input,
     ]
     # Filters, search and sort run in the page: no server call per click.
     gr.on(triggers, None, inputs=tab.inputs, js=APPLY_JS, api_visibility="private")

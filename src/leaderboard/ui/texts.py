@@ -41,6 +41,12 @@ own, `rank = 1 + #{j : lowerⱼ > upperᵢ}` with `lower, upper = Average ∓ 1.
 intervals overlap share a rank, and the board draws each group of tied rows as one band; the
 order within a band is still by Average.
 
+**How do I look inside a score?** Click a model: its page has every benchmark and subtask
+with its interval, its ranks, how it was evaluated and the command that reproduces it, and,
+where the evaluation logged its samples, each question with the model's answer (filter the
+wrong ones, search the text). The *Compare* tab puts two to four models side by side and
+tests, sample by sample, whether they really differ.
+
 **What do "Merged", "MoE" and "Flagged" mean?** *Merged*: the model is a merge of other
 models (tagged `merge` or `mergekit` on the Hub, or submitted as a merge). *MoE*: a mixture of
 experts (tagged `moe`, or `moe` in its name). *Flagged*: the operator flagged it, usually for

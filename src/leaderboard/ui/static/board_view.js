@@ -3,8 +3,11 @@
 // exist (virtualized), so every matching row can be scrolled to at the cost of ~40 rows.
 // A board too large to travel whole (its payload has `remote`) is queried on the server
 // instead, and the rows in view are fetched window by window (board_route.py).
-// Every text from a file goes in with textContent; a link only for a well-formed Hub id
-// (decided in Python: the payload's `linkable`).
+// Every text from a file goes in with textContent. Each model name opens its page
+// (`?model=&precision=`, built with URLSearchParams); a link to the Hub only beside a
+// well-formed Hub id (decided in Python: the payload's `linkable`).
+// With the ± toggle (`ci=1` in the URL) a score cell also shows its 95% interval; rows that
+// share a rank (overlapping intervals, table/build.py's `interval_ranks`) are drawn as a band.
 //
 // Runs as gr.HTML's js_on_load: `element`, `props` and `watch` are Gradio's.
 
@@ -13,6 +16,8 @@ const OVERSCAN = 12; // rows drawn above and below the viewport
 const CELL_CHARS = 100; // a longer model name is cut in its cell, whole on hover
 const TITLE_CHARS = 2000;
 const HUB = "https://huggingface.co/";
+const CI_SUFFIX = "_ci"; // a score's interval column: `arc` -> `arc_ci` (table/columns.py)
+const BANDED_SORTS = new Set(["rank", "average"]); // orders in which tied rows are adjacent
 
 // What the view reads of a payload's column (the engine reads the rest).
 function shownValue(column, row) {
@@ -76,6 +81,7 @@ function makeView(root, payload) {
     columns: [],
     ticket: 0, // the latest remote query: answers to older ones are dropped
     asked: null, // that query, as URL parameters
+    intervals: false, // the ± toggle: scores with their 95% interval
   };
 
   // The query's rows, from the board held in the page.
@@ -86,6 +92,8 @@ function makeView(root, payload) {
       total: result.rows.length,
       value: (position, column) => shownValue(column, result.rows[position]),
       linkable: (position) => payload.linkable[result.rows[position]],
+      precision: (position) => shownValue(byKey.get("precision"), result.rows[position]),
+      interval: (position, column) => shownValue(column, result.rows[position]),
       need: () => {},
     };
   }
@@ -106,6 +114,15 @@ function makeView(root, payload) {
       linkable(position) {
         const rows = at(position);
         return rows.linkable[position - rows.offset];
+      },
+      precision(position) {
+        const rows = at(position);
+        return rows.precision[position - rows.offset];
+      },
+      interval(position, column) {
+        const rows = at(position);
+        const values = rows && rows.byKey.get(column.key);
+        return values ? shownValue(values, position - rows.offset) : null;
       },
       need(firstRow, lastRow) {
         for (let start = firstRow - (firstRow % size); start < lastRow; start += size) {
@@ -131,6 +148,7 @@ function makeView(root, payload) {
     const params = toParams(query);
     params.set("offset", String(offset));
     params.set("limit", String(payload.remote.rows));
+    if (state.intervals) params.set("ci", "1"); // the window then carries the ± columns
     const url = payload.remote.url + "&" + params.toString();
     return fetch(url, { credentials: "same-origin" }).then((response) =>
       response.text().then((text) => {
@@ -155,22 +173,44 @@ function makeView(root, payload) {
     return String(value);
   }
 
-  function modelCell(td, name, linkable) {
-    const title = cut(name, TITLE_CHARS);
+  function modelCell(td, name, linkable, precision) {
+    const page = document.createElement("a");
+    page.className = "lb-page";
+    page.href = "?" + new URLSearchParams({ model: name, precision: precision ?? "" });
+    page.title = cut(name, TITLE_CHARS);
+    page.textContent = cut(name, CELL_CHARS);
+    td.appendChild(page);
     if (linkable) {
-      const link = document.createElement("a");
-      link.href = HUB + name; // a well-formed id: letters, digits, `-_.` and one `/`
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-      link.title = title;
-      link.textContent = cut(name, CELL_CHARS);
-      td.appendChild(link);
-    } else {
-      const span = document.createElement("span");
-      span.title = title;
-      span.textContent = cut(name, CELL_CHARS);
-      td.appendChild(span);
+      const hub = document.createElement("a");
+      hub.className = "lb-hub";
+      hub.href = HUB + name; // a well-formed id: letters, digits, `-_.` and one `/`
+      hub.target = "_blank";
+      hub.rel = "noopener noreferrer";
+      hub.title = "On the Hub";
+      hub.setAttribute("aria-label", "on the Hub");
+      hub.textContent = "↗";
+      td.appendChild(hub);
     }
+  }
+
+  function scoreText(column, value, position) {
+    const text = cellText(column, value);
+    const interval = state.intervals && byKey.get(column.key + CI_SUFFIX);
+    if (!interval || text === "") return text;
+    const width = state.source.interval(position, interval);
+    return width === null || width === undefined ? text : `${text} ± ${cellText(interval, width)}`;
+  }
+
+  // Rows sharing a rank with a neighbour are one band; a band starts where the rank changes.
+  function bandOf(position) {
+    if (!BANDED_SORTS.has(state.query.sort)) return "";
+    const rank = byKey.get("rank");
+    const source = state.source;
+    const mine = source.value(position, rank);
+    const before = position > 0 ? source.value(position - 1, rank) : undefined;
+    const after = position + 1 < source.total ? source.value(position + 1, rank) : undefined;
+    if (mine === null || (mine !== before && mine !== after)) return "";
+    return mine === before ? " lb-tied" : " lb-tied lb-band-start";
   }
 
   function drawHead() {
@@ -231,13 +271,18 @@ function makeView(root, payload) {
       const tr = document.createElement("tr");
       tr.setAttribute("aria-rowindex", String(position + 2)); // the header is row 1
       const loaded = source.value(position, state.columns[0]) !== undefined;
-      tr.className = loaded ? "lb-row" : "lb-row lb-loading";
+      tr.className = loaded ? "lb-row" + bandOf(position) : "lb-row lb-loading";
       state.columns.forEach((column, index) => {
         const td = document.createElement("td");
         const value = loaded ? source.value(position, column) : null;
         if (column.key === "model" && loaded) {
-          modelCell(td, value ?? "", source.linkable(position));
+          modelCell(td, value ?? "", source.linkable(position), source.precision(position));
+        } else if (column.kind === "number" && loaded) {
+          td.textContent = scoreText(column, value, position);
         } else td.textContent = cellText(column, value);
+        if (column.key === "rank" && tr.classList.contains("lb-tied")) {
+          td.title = `Tied at rank ${td.textContent}: the 95% intervals of this band overlap.`;
+        }
         if (column.kind === "number") td.classList.add("lb-number");
         if (column.pinned) {
           td.classList.add("lb-pinned");
@@ -263,12 +308,15 @@ function makeView(root, payload) {
   function pushUrl() {
     const shown = toParams(state.query);
     if (state.board && state.board !== payload.default_board) shown.set("board", state.board);
+    if (state.intervals) shown.set("ci", "1");
     const url = new URL(window.location.href);
     url.search = shown.toString() ? "?" + shown.toString() : "";
     window.history.replaceState(null, "", url.toString());
   }
 
-  function apply(query) {
+  // `intervals`: the ± toggle's value (undefined: as it is).
+  function apply(query, intervals) {
+    if (intervals !== undefined) state.intervals = Boolean(intervals);
     if (!payload.remote) {
       let source;
       try {
@@ -281,7 +329,7 @@ function makeView(root, payload) {
     }
     // The view's query from now on, though its rows are still on their way: the next change
     // of the controls builds on it (APPLY_JS reads it), and answers to older ones are dropped.
-    const asked = toParams(query).toString();
+    const asked = toParams(query).toString() + (state.intervals ? "&ci=1" : "");
     if (asked === state.asked) return true; // Gradio may send one change twice
     const before = { query: state.query, asked: state.asked };
     state.asked = asked;
@@ -318,6 +366,17 @@ function makeView(root, payload) {
     if (state.started) pushUrl(); // the link that opened the page stays as it was given
     state.started = true;
   }
+
+  // A plain click on a model name opens its page in this page (links.py's OPEN_MODEL_HEAD);
+  // a click with a modifier, or a page without it, follows the link.
+  body.addEventListener("click", (event) => {
+    const link = event.target.closest("a.lb-page");
+    const plain = event.button === 0 && !(event.metaKey || event.ctrlKey || event.shiftKey);
+    if (!link || !plain || event.altKey || !window.leaderboardOpenModel) return;
+    event.preventDefault();
+    const params = new URLSearchParams(link.getAttribute("href").slice(1));
+    window.leaderboardOpenModel(params.get("model"), params.get("precision"), link.href);
+  });
 
   let pending = false;
   scroller.addEventListener("scroll", () => {
@@ -362,8 +421,11 @@ function start(value) {
   }
   if (!payload || !payload.columns) return;
   view = makeView(root, payload);
-  const read = BoardQuery.fromParams(payload, new URLSearchParams(window.location.search));
-  view.apply(read.query);
+  const params = new URLSearchParams(window.location.search);
+  // A model page's link (`?model=&precision=`) names the model's precision, not a filter.
+  if (params.has("model")) params.delete("precision");
+  const read = BoardQuery.fromParams(payload, params);
+  view.apply(read.query, params.get("ci") === "1");
   // The Sort controls show the link's sort (the server sets them from the same link).
   view.lastControls = (read.query.descending ? "-" : "") + read.query.sort;
   // What the page spent on the board after Gradio mounted it (benchmarks/browser_speed.py).

@@ -1,0 +1,171 @@
+"""The per-sample viewer: one task's samples file read from the results store once (lazily,
+one task at a time, `SampleReader`), and one page of it as HTML (`render_page`).
+
+A task's file is read and parsed when the viewer first opens it and kept (by path and
+version) for the next pages, filters and searches; the page gets only the rows it shows.
+Every text is a model's input or output, so every text is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections import OrderedDict
+
+from leaderboard.errors import LeaderboardError
+from leaderboard.sample_query import SamplePage
+from leaderboard.samples import Sample, TaskSamples, parse_details_path, parse_samples
+
+MAX_SAMPLES_BYTES = 256 * 1024 * 1024  # MMLU-Pro's 12,032 samples are about 70 MB
+KEPT_TASKS = 4  # parsed files kept (a 10,000-sample task: tens of MB)
+CELL_CHARS = 400  # of a long text, shown before "show all"
+
+CSS = """
+#sample-page table { border-collapse: collapse; font-size: 0.88rem; width: 100%; }
+#sample-page th, #sample-page td { padding: 0.25rem 0.5rem; text-align: left;
+  vertical-align: top; border-bottom: 1px solid var(--border-color-primary); }
+#sample-page td.text { white-space: pre-wrap; word-break: break-word; max-width: 36rem; }
+#sample-page .right { color: #15803d; font-weight: 600; }
+#sample-page .wrong { color: #b91c1c; font-weight: 600; }
+#sample-page .chosen { font-weight: 600; text-decoration: underline; }
+#sample-page .muted { color: var(--body-text-color-subdued); }
+"""
+
+
+class SampleReader:
+    """Parsed samples files of the results store, the last KEPT_TASKS by (path, version)."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[str, str], TaskSamples] = OrderedDict()
+
+    def read(self, path: str, model: str | None = None) -> TaskSamples:
+        """The task's samples; LeaderboardError (with what to do) for a path that names no
+        samples file (of `model`, when given) or a file that cannot be read."""
+        parsed = parse_details_path(path)
+        if parsed is None or (model is not None and parsed.model != model):
+            raise LeaderboardError("This is not one of the model's samples files; pick a task.")
+        version = self.store.version(path)
+        if version is None:
+            raise LeaderboardError(f"The samples of {parsed.task} are no longer in the store.")
+        key = (path, version)
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        data = self.store.read(path)
+        if len(data) > MAX_SAMPLES_BYTES:
+            raise LeaderboardError(
+                f"The samples of {parsed.task} are {len(data) / 1e6:.0f} MB, more than the "
+                f"viewer reads ({MAX_SAMPLES_BYTES / 1e6:.0f} MB); download the file instead."
+            )
+        try:
+            samples = parse_samples(data, parsed.task)
+        except ValueError as exc:
+            raise LeaderboardError(str(exc)) from exc
+        with self._lock:
+            self._kept[key] = samples
+            while len(self._kept) > KEPT_TASKS:
+                self._kept.popitem(last=False)
+        return samples
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _long(text: str) -> str:
+    """A text cell: cut, with the whole text one click away (both escaped)."""
+    if len(text) <= CELL_CHARS:
+        return _e(text)
+    return (
+        f"{_e(text[:CELL_CHARS])}…<details><summary>show all "
+        f"({len(text):,} characters)</summary>{_e(text)}</details>"
+    )
+
+
+def _choices(sample: Sample) -> str:
+    if not sample.choices:
+        return ""
+    items = []
+    for index, choice in enumerate(sample.choices):
+        loglik = sample.loglikelihoods[index] if index < len(sample.loglikelihoods) else None
+        mark = ' class="chosen"' if index == sample.chosen else ""
+        score = "" if loglik is None else f' <span class="muted">({loglik:.2f})</span>'
+        items.append(f"<li><span{mark}>{_e(choice.strip())}</span>{score}</li>")
+    return "<ol start='0'>" + "".join(items) + "</ol>"
+
+
+def _outcome(sample: Sample, metric: str | None) -> str:
+    if metric is None:
+        return ""
+    value = sample.value(metric)
+    correct = sample.correct(metric)
+    if correct is True:
+        return '<span class="right">✓ 1</span>'
+    if correct is False:
+        return '<span class="wrong">✗ 0</span>'
+    return "" if value is None else f"{value:.3g}"
+
+
+def sample_page_json(samples: TaskSamples, page: SamplePage) -> dict:
+    """A page for the `/samples` API: plain JSON (texts as they are; a client shows them)."""
+    return {
+        "task": samples.task,
+        "total": page.total,
+        "matching": page.matching,
+        "page": page.page,
+        "pages": page.pages,
+        "metric": page.metric,
+        "filter": page.filter,
+        "skipped": samples.skipped,
+        "samples": [
+            {
+                "doc_id": s.doc_id,
+                "prompt": s.prompt,
+                "choices": list(s.choices),
+                "loglikelihoods": list(s.loglikelihoods),
+                "target": s.target,
+                "response": s.response,
+                "filtered": s.filtered,
+                "chosen": s.chosen,
+                "metrics": dict(s.metrics),
+                "correct": None if page.metric is None else s.correct(page.metric),
+            }
+            for s in page.rows
+        ],
+    }
+
+
+def render_page(samples: TaskSamples, page: SamplePage) -> str:
+    """One page of a task's samples as a table, with what is shown above it."""
+    metric = page.metric or "none"
+    summary = (
+        f"<p>{_e(samples.task)}: {page.matching:,} of {page.total:,} samples shown · "
+        f"page {page.page} of {page.pages} · metric {_e(metric)}"
+        + (f" · filter {_e(page.filter)}" if page.filter and len(samples.filters) > 1 else "")
+        + "</p>"
+    )
+    if samples.skipped:
+        reasons = "; ".join(samples.reasons)
+        summary += (
+            f'<p class="muted">{samples.skipped:,} unreadable lines were skipped: {_e(reasons)}</p>'
+        )
+    if not page.rows:
+        return summary + '<p class="muted">No sample matches.</p>'
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Doc", "Input", "Choices (log-likelihood)", "Target", "Answer", "Filtered", "")
+    )
+    rows = []
+    for sample in page.rows:
+        rows.append(
+            f'<tr data-doc="{sample.doc_id}"><td>{sample.doc_id}</td>'
+            f'<td class="text">{_long(sample.prompt)}</td><td>{_choices(sample)}</td>'
+            f'<td class="text">{_long(sample.target)}</td>'
+            f'<td class="text">{_long(sample.response)}</td>'
+            f'<td class="text">{_long(sample.filtered)}</td>'
+            f"<td>{_outcome(sample, page.metric)}</td></tr>"
+        )
+    return summary + f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
