@@ -406,6 +406,36 @@ def test_a_shared_url_restores_columns_and_an_ascending_sort(visitor):
     expect_query(page, {"columns": "arc,gsm8k,model_sha", "sort": "gsm8k", "hide": "moe"})
 
 
+def test_the_interval_toggle_shows_each_score_with_its_interval(visitor):
+    page = visitor.open()
+    # The twelve share rank 1 (overlapping intervals): one band, begun at the first row.
+    bands = page.evaluate(
+        "() => [...document.querySelectorAll('#instant-board tbody tr.lb-row')]"
+        ".map(tr => tr.className)"
+    )
+    assert bands[0] == "lb-row lb-tied lb-band-start"
+    assert bands[1:] == ["lb-row lb-tied"] * 11
+    open_columns_and_sorting(page)
+    page.locator("#show-ci").get_by_label("± 95% interval on scores").check()
+    expect_query(page, {"ci": "1"})
+    view = read_view(page)
+    # By hand: the first model's ARC 71.25 of 1,172 items, se = sqrt(p(1-p)/1171) x 100.
+    arc_ci = 1.959964 * (0.7125 * 0.2875 / 1171) ** 0.5 * 100
+    assert view.column("ARC")[0] == f"71.25 ± {arc_ci:.2f}"
+    assert view.column("Average ⬆️")[0] == "74.52 ± 0.88"
+    assert all(" ± " in cell for cell in view.column("GSM8K"))
+    assert view.column("#Params (B)")[0] == "10.00"  # not a score: no interval
+
+    page = visitor.open("?ci=1&search=carbon")
+    view = expect_rows(page, [m for m in ALL if "carbon" in m.lower()])
+    open_columns_and_sorting(page)
+    expect(page.locator("#show-ci input")).to_be_checked()
+    assert view.column("ARC")[0] == f"71.25 ± {arc_ci:.2f}"
+    page.locator("#show-ci input").uncheck()
+    expect_query(page, {"search": "carbon"})
+    assert read_view(page).column("ARC")[0] == "71.25"
+
+
 def test_hide_toggles_remove_their_models(visitor):
     page = visitor.open()
     hide = page.locator("#filter-hide")
