@@ -229,3 +229,48 @@ def test_the_metric_of_a_task_is_the_one_its_suite_scores():
     assert task_metric(suites, "sample_gen", ["exact_match"]) == "exact_match"
     assert task_metric(suites, "unknown_task", ["bleu", "rouge"]) == "bleu"
     assert task_metric(suites, "unknown_task", []) is None
+
+
+def samples_file(count: int, *, bad_head: int = 0) -> bytes:
+    line = {
+        "doc_id": 0,
+        "arguments": {"gen_args_0": {"arg_0": "Q?", "arg_1": {}}},
+        "target": "a",
+        "resps": [["a"]],
+        "filtered_resps": ["a"],
+        "filter": "none",
+        "metrics": ["exact_match"],
+        "exact_match": 1.0,
+    }
+    lines = ["not json"] * bad_head
+    lines += [json.dumps({**line, "doc_id": i, "exact_match": float(i % 2)}) for i in range(count)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_large_task_opens_from_its_first_lines_then_whole(tmp_path):
+    from leaderboard.samples import details_path
+    from leaderboard.stores import LocalStore
+    from leaderboard.ui.sample_viewer import FIRST_LINES, SampleReader
+
+    store = LocalStore(tmp_path)
+    big = details_path("a/b", "2026-01-01T00-00-00.000000", "big")
+    small = details_path("a/b", "2026-01-01T00-00-00.000000", "small")
+    odd = details_path("a/b", "2026-01-01T00-00-00.000000", "odd")
+    store.write(big, samples_file(1000))
+    store.write(small, samples_file(2 * FIRST_LINES))
+    store.write(odd, samples_file(500, bad_head=FIRST_LINES))  # no sample in its first lines
+    reader = SampleReader(store)
+    opened = list(reader.opening(big, "a/b"))
+    assert [(len(s.samples), reading) for s, reading in opened] == [
+        (FIRST_LINES, 1000),
+        (1000, None),
+    ]
+    assert [s.doc_id for s in opened[0][0].samples] == list(range(FIRST_LINES))
+    assert [(len(s.samples), r) for s, r in reader.opening(big, "a/b")] == [(1000, None)]  # kept
+    assert [(len(s.samples), r) for s, r in reader.opening(small)] == [(2 * FIRST_LINES, None)]
+    [(whole, reading)] = reader.opening(odd)
+    assert (len(whole.samples), whole.skipped, reading) == (500, FIRST_LINES, None)
+    store.write(big, samples_file(300))  # a new version is read again
+    assert len(reader.read(big).samples) == 300
+    with pytest.raises(LeaderboardError, match="not one of the model's samples files"):
+        reader.read(big, "c/d")

@@ -7,7 +7,8 @@ the model's results files (`profile.load_profile`) and sent as escaped HTML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import gradio as gr
 
@@ -90,10 +91,18 @@ class ModelView:
             snapshot, suite, model, (precision or "").strip(), self.loader.results_store
         )
 
-    def show(self, model: str, precision: str, board: str, task: str = ""):
-        """(page, task choices) for a model; a message for an unknown one."""
-        page, choices, chosen = self.opened(model, precision, board, task)
-        return page, gr.Dropdown(choices=choices, value=chosen)
+    def show(self, model: str, precision: str, board: str):
+        """A model's page, and its viewer reset to the first page of its first task: one
+        event, one round trip."""
+        page, choices, chosen = self.opened(model, precision, board)
+        tasks = gr.Dropdown(choices=choices, value=chosen)
+        for samples in self.sample_pages(model, chosen, Outcome.ALL, "", None, 1):
+            yield page, tasks, Outcome.ALL, "", "", 1, samples
+
+    def first_page(self, model, path, outcome, search, sample):
+        """A new task, outcome, search or doc id: its first page (and the page box at 1)."""
+        for samples in self.sample_pages(model, path, outcome, search, sample, 1):
+            yield samples, 1
 
     def opened(self, model: str, precision: str, board: str, task: str = ""):
         """(page HTML, the task choices, the chosen task's file: `task` if it is one)."""
@@ -106,7 +115,12 @@ class ModelView:
         chosen = task if task in files else (files[0] if files else None)
         return render_profile(profile, file_url), choices, chosen
 
-    def sample_html(
+    def sample_html(self, model, path, outcome, search, sample, page) -> str:
+        """The viewer's page, once the task is read whole."""
+        *_, last = self.sample_pages(model, path, outcome, search, sample, page)
+        return last
+
+    def sample_pages(
         self,
         model: str,
         path: str | None,
@@ -114,21 +128,28 @@ class ModelView:
         search: str,
         sample: str | int | None,
         page: float | None,
-    ) -> str:
+    ) -> Iterator[str]:
+        """The viewer's page as HTML; for the first page of every sample of a large task not
+        read before, first from its first lines (at once), then from the whole file."""
         if not path:
-            return render_message("Pick a task to see its samples.")
+            yield render_message("Pick a task to see its samples.")
+            return
         try:
-            samples = self.reader.read(path, (model or "").strip())
             query = SampleQuery(
-                metric=task_metric(SUITES.values(), samples.task, samples.metrics),
                 outcome=outcome or Outcome.ALL,
                 search=search or "",
                 doc_id=doc_id(sample),
                 page=int(page or 1),
             )
-            return render_page(samples, view(samples, query))
+            plain = query.outcome is Outcome.ALL and not query.search and query.doc_id is None
+            for samples, reading in self.reader.opening(path, (model or "").strip()):
+                if reading is not None and not (plain and query.page == 1):
+                    continue  # only the whole file answers a filter, a search or a page
+                metric = task_metric(SUITES.values(), samples.task, samples.metrics)
+                shown = view(samples, replace(query, metric=metric))
+                yield render_page(samples, shown, reading=reading)
         except (LeaderboardError, ValueError, OverflowError) as exc:
-            return render_message(str(exc))
+            yield render_message(str(exc))
 
 
 def build_model_tab(model_view: ModelView, board: gr.Radio) -> ModelTab:
@@ -174,19 +195,28 @@ def build_model_tab(model_view: ModelView, board: gr.Radio) -> ModelTab:
     samples = gr.HTML(render_message("Pick a task to see its samples."), elem_id="sample-page")
     tab = ModelTab(model, precision, page, task, outcome, search, sample, page_number, samples)
 
-    shown = {"inputs": tab.viewer_inputs, "outputs": samples, "api_visibility": "private"}
-    opened = gr.on(
+    # Each control is one event (one round trip): a model's page with its viewer reset, a new
+    # task, outcome, search or doc id at its first page, another page.
+    gr.on(
         [show.click, model.submit, precision.submit],
         model_view.show,
         inputs=[model, precision, board],
-        outputs=[page, task],
+        outputs=[page, task, outcome, search, sample, page_number, samples],
         js=MODEL_URL_JS,
         api_visibility="private",
     )
-    opened.then(model_view.sample_html, **shown)
-    # A new task, outcome, search or doc id starts at page 1.
-    for trigger in (task.input, outcome.input, search.submit, sample.submit):
-        first_page = trigger(lambda: 1, outputs=page_number, api_visibility="private")
-        first_page.then(model_view.sample_html, **shown)
-    page_number.submit(model_view.sample_html, **shown)
+    gr.on(
+        [task.input, outcome.input, search.submit, sample.submit],
+        model_view.first_page,
+        inputs=tab.viewer_inputs[:-1],
+        outputs=[samples, page_number],
+        trigger_mode="always_last",  # a change while a task opens runs after it, not never
+        api_visibility="private",
+    )
+    page_number.submit(
+        model_view.sample_html,
+        inputs=tab.viewer_inputs,
+        outputs=samples,
+        api_visibility="private",
+    )
     return tab

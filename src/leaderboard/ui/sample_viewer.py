@@ -9,15 +9,21 @@ Every text is a model's input or output, so every text is escaped.
 from __future__ import annotations
 
 import html
+import logging
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Iterator
 
 from leaderboard.errors import LeaderboardError
 from leaderboard.sample_query import SamplePage
 from leaderboard.samples import Sample, TaskSamples, parse_details_path, parse_samples
 
+log = logging.getLogger(__name__)
+
 MAX_SAMPLES_BYTES = 256 * 1024 * 1024  # MMLU-Pro's 12,032 samples are about 70 MB
 KEPT_TASKS = 4  # parsed files kept (a 10,000-sample task: tens of MB)
+FIRST_LINES = 100  # of a large file, parsed first so that its first page shows at once
 CELL_CHARS = 400  # of a long text, shown before "show all"
 
 CSS = """
@@ -41,8 +47,18 @@ class SampleReader:
         self._kept: OrderedDict[tuple[str, str], TaskSamples] = OrderedDict()
 
     def read(self, path: str, model: str | None = None) -> TaskSamples:
-        """The task's samples; LeaderboardError (with what to do) for a path that names no
-        samples file (of `model`, when given) or a file that cannot be read."""
+        """The task's samples, whole; LeaderboardError (with what to do) for a path that
+        names no samples file (of `model`, when given) or a file that cannot be read."""
+        *_, (samples, _) = self.opening(path, model)
+        return samples
+
+    def opening(
+        self, path: str, model: str | None = None
+    ) -> Iterator[tuple[TaskSamples, int | None]]:
+        """(samples, reading) as a task opens: a large file not read before yields its first
+        FIRST_LINES lines at once (what its first page shows) with `reading`, the file's
+        number of lines, then the whole file (`reading` None: the counts, filters and
+        searches are the whole file's); any other file, the whole at once."""
         parsed = parse_details_path(path)
         if parsed is None or (model is not None and parsed.model != model):
             raise LeaderboardError("This is not one of the model's samples files; pick a task.")
@@ -53,22 +69,48 @@ class SampleReader:
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
-                return self._kept[key]
+                kept = self._kept[key]
+                yield kept, None
+                return
+        started = time.perf_counter()
         data = self.store.read(path)
         if len(data) > MAX_SAMPLES_BYTES:
             raise LeaderboardError(
                 f"The samples of {parsed.task} are {len(data) / 1e6:.0f} MB, more than the "
                 f"viewer reads ({MAX_SAMPLES_BYTES / 1e6:.0f} MB); download the file instead."
             )
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        if lines > 2 * FIRST_LINES:
+            try:
+                first = parse_samples(data[: _after_line(data, FIRST_LINES)], parsed.task)
+            except ValueError:
+                first = None  # no sample in its first lines: the whole file says why
+            if first is not None:
+                yield first, lines
         try:
             samples = parse_samples(data, parsed.task)
         except ValueError as exc:
             raise LeaderboardError(str(exc)) from exc
+        log.info(
+            "Samples of %s: %d in %.0f ms (%.1f MB)",
+            parsed.task,
+            len(samples.samples),
+            (time.perf_counter() - started) * 1000,
+            len(data) / 1e6,
+        )
         with self._lock:
             self._kept[key] = samples
             while len(self._kept) > KEPT_TASKS:
                 self._kept.popitem(last=False)
-        return samples
+        yield samples, None
+
+
+def _after_line(data: bytes, count: int) -> int:
+    """The offset just after the `count`th newline of `data`."""
+    offset = 0
+    for _ in range(count):
+        offset = data.index(b"\n", offset) + 1
+    return offset
 
 
 def _e(value: object) -> str:
@@ -138,12 +180,15 @@ def sample_page_json(samples: TaskSamples, page: SamplePage) -> dict:
     }
 
 
-def render_page(samples: TaskSamples, page: SamplePage) -> str:
-    """One page of a task's samples as a table, with what is shown above it."""
+def render_page(samples: TaskSamples, page: SamplePage, reading: int | None = None) -> str:
+    """One page of a task's samples as a table, with what is shown above it; `reading`: the
+    file's lines, while only its first part is read (`SampleReader.opening`)."""
     metric = page.metric or "none"
+    counts = f"{page.matching:,} of {page.total:,} samples shown · page {page.page} of {page.pages}"
+    if reading is not None:
+        counts = f"the first {page.total:,} of {reading:,} lines · reading the rest…"
     summary = (
-        f"<p>{_e(samples.task)}: {page.matching:,} of {page.total:,} samples shown · "
-        f"page {page.page} of {page.pages} · metric {_e(metric)}"
+        f"<p>{_e(samples.task)}: {counts} · metric {_e(metric)}"
         + (f" · filter {_e(page.filter)}" if page.filter and len(samples.filters) > 1 else "")
         + "</p>"
     )
