@@ -274,3 +274,28 @@ def test_a_large_task_opens_from_its_first_lines_then_whole(tmp_path):
     assert len(reader.read(big).samples) == 300
     with pytest.raises(LeaderboardError, match="not one of the model's samples files"):
         reader.read(big, "c/d")
+
+
+def test_the_samples_api_page_is_json_even_with_infinite_log_likelihoods():
+    from leaderboard.sample_query import SampleQuery, view
+    from leaderboard.samples import parse_samples
+    from leaderboard.ui.sample_viewer import sample_page_json
+
+    line = {
+        "doc_id": 0,
+        "arguments": {
+            f"gen_args_{i}": {"arg_0": "Q", "arg_1": f" {c}"} for i, c in enumerate("ab")
+        },
+        "target": 1,
+        "resps": [[["-inf", "False"]], [["-1.5", "False"]]],
+        "filtered_resps": [["-inf", "False"], ["-1.5", "False"]],
+        "filter": "none",
+        "metrics": ["acc"],
+        "acc": 1.0,
+    }
+    samples = parse_samples((json.dumps(line) + "\n").encode(), "t")
+    page = sample_page_json(samples, view(samples, SampleQuery()))
+    [sample] = page["samples"]
+    assert sample["loglikelihoods"] == [None, -1.5] and sample["chosen"] == 1
+    assert (sample["target"], sample["filtered"].strip(), sample["correct"]) == ("b", "b", True)
+    json.dumps(page, allow_nan=False)  # strict JSON

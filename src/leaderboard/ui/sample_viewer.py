@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -152,7 +153,8 @@ def _outcome(sample: Sample, metric: str | None) -> str:
 
 
 def sample_page_json(samples: TaskSamples, page: SamplePage) -> dict:
-    """A page for the `/samples` API: plain JSON (texts as they are; a client shows them)."""
+    """A page for the `/samples` API: plain JSON (texts as they are; a client shows them; a
+    log-likelihood of -inf or NaN, which JSON cannot hold, as null)."""
     return {
         "task": samples.task,
         "total": page.total,
@@ -167,7 +169,7 @@ def sample_page_json(samples: TaskSamples, page: SamplePage) -> dict:
                 "doc_id": s.doc_id,
                 "prompt": s.prompt,
                 "choices": list(s.choices),
-                "loglikelihoods": list(s.loglikelihoods),
+                "loglikelihoods": [v if math.isfinite(v) else None for v in s.loglikelihoods],
                 "target": s.target,
                 "response": s.response,
                 "filtered": s.filtered,
