@@ -9,7 +9,7 @@ the Model tab, the `/model` API and `python -m leaderboard model` show the same 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -21,13 +21,13 @@ from leaderboard.domain import Precision, WeightType, parse_results
 from leaderboard.domain.names import is_repo_id
 from leaderboard.domain.provenance import Provenance, read_provenance
 from leaderboard.errors import LeaderboardError, UnknownNameError
-from leaderboard.query import SIZE_BUCKETS
+from leaderboard.query import SIZE_BUCKETS, Query, filter_mask
 from leaderboard.samples import parse_details_path
 from leaderboard.suites import CI_Z, Suite
 from leaderboard.suites.model import score_benchmark, score_parts
-from leaderboard.table.build import interval_ranks, round_half_up
-from leaderboard.table.columns import ci_key, raw_key
-from leaderboard.table.frames import score_column
+from leaderboard.table.build import average_ranks
+from leaderboard.table.columns import ci_key
+from leaderboard.table.frames import ESTIMATED, RAW, score_column
 from leaderboard.table.snapshot import Snapshot
 
 MAX_HISTORY = 50  # results files listed, newest first
@@ -196,11 +196,12 @@ def build_profile(
                 parsed[path] = parse_results(documents[path], path=path)
             except LeaderboardError:
                 continue
+    sources = _sources(snapshot, suite, paths)
     benchmarks = []
     for benchmark in suite.benchmarks:
-        source = _benchmark_source(snapshot, suite, benchmark.key, paths)
+        source = sources.get(benchmark.key)
         subtasks = ()
-        if source in parsed:
+        if source is not None and source.name in parsed:
             subtasks = tuple(
                 ScoreLine(
                     key=part.name,
@@ -212,19 +213,17 @@ def build_profile(
                     raw=part.raw,
                     estimated=part.estimated,
                 )
-                for part in score_parts(parsed[source], benchmark)
+                for part in score_parts(parsed[source.name], benchmark)
             )
-        estimated, raw = False, None
-        if source in parsed and (score := score_benchmark(parsed[source], benchmark)):
-            estimated, raw = score.estimated, score.raw
+        raw, estimated = (score_column(suite.name, benchmark.key, p) for p in (RAW, ESTIMATED))
         benchmarks.append(
             ScoreLine(
                 key=benchmark.key,
                 label=benchmark.label,
                 score=_number(row[benchmark.key]),
                 interval=_number(row[ci_key(benchmark.key)]),
-                raw=raw if raw is not None else _number(row.get(raw_key(benchmark.key))),
-                estimated=estimated,
+                raw=None if source is None else _number(source[raw]),
+                estimated=bool(source is not None and source[estimated]),
                 subtasks=subtasks,
             )
         )
@@ -237,7 +236,7 @@ def build_profile(
         estimated=any(line.estimated for line in benchmarks),
     )
     command, note = _command(row, suite)
-    request = _request_facts(snapshot, row)
+    requests = _requests_of(snapshot, row)
     return ModelProfile(
         model=model,
         precision=precision,
@@ -247,10 +246,10 @@ def build_profile(
         average=average,
         benchmarks=tuple(benchmarks),
         standings=standings(board, row),
-        request=request,
+        request=_request_facts(row, requests),
         provenance=read_provenance(documents.get(newest)) if newest else Provenance(),
         results_path=newest,
-        log_path=_log_path(snapshot, model, precision),
+        log_path=_log_path(requests),
         command=command,
         command_note=note,
         details=details,
@@ -261,61 +260,52 @@ def build_profile(
     )
 
 
-def _benchmark_source(snapshot: Snapshot, suite: Suite, key: str, paths: list[str]) -> str:
-    """The newest file holding the benchmark's value: the one the board shows it from."""
+def _sources(snapshot: Snapshot, suite: Suite, paths: list[str]) -> dict[str, pd.Series]:
+    """Per benchmark key, the results-frame row of the newest file holding its value: the
+    file the board shows it from (with its raw value and whether its stderr was estimated)."""
     results = snapshot.results
-    column = score_column(suite.name, key)
-    if column not in results.columns:
-        return ""
-    holding = results.loc[results["path"].isin(paths) & results[column].notna(), "path"]
-    return next((path for path in paths if path in set(holding)), "")
+    mine = results[results["path"].isin(paths)].set_index("path").reindex(paths)
+    found = {}
+    for benchmark in suite.benchmarks:
+        column = score_column(suite.name, benchmark.key)
+        if column in mine.columns and mine[column].notna().any():
+            found[benchmark.key] = mine.loc[mine[column].first_valid_index()]
+    return found
 
 
 def standings(board: pd.DataFrame, row: pd.Series) -> tuple[Standing, ...]:
-    """Its rank among every model, among models of its type, and of its size bucket."""
-    groups: list[tuple[str, Callable[[pd.DataFrame], np.ndarray]]] = [
-        ("all models", lambda b: np.ones(len(b), dtype=bool)),
-        (str(row["model_type"]), lambda b: (b["model_type"] == row["model_type"]).to_numpy()),
-    ]
-    params = _number(row["params_b"])
+    """Its rank among every model, among models of its type, and of its size bucket: the
+    board's rule over the rows the Leaderboard tab's filters keep (`query.filter_mask`)."""
+    position = np.flatnonzero(
+        (board["model"] == row["model"]).to_numpy()
+        & (board["precision"] == row["precision"]).to_numpy()
+    )[0]
+    groups = [("all models", np.ones(len(board), dtype=bool))]
+    groups.append((str(row["model_type"]), (board["model_type"] == row["model_type"]).to_numpy()))
     for bucket in SIZE_BUCKETS:
-        above = bucket.above is None or (params is not None and params > bucket.above)
-        within = bucket.up_to is None or (params is not None and params <= bucket.up_to)
-        if params is not None and above and within:
-            low, high = bucket.above, bucket.up_to
-            groups.append((bucket.label, lambda b, low=low, high=high: _in_size(b, low, high)))
+        members = filter_mask(board, Query(sizes=(bucket.key,)))
+        if members[position]:
+            groups.append((bucket.label, members))
     found = []
-    for label, select in groups:
-        members = board[select(board)]
-        shown = round_half_up(members["average"], 2).to_numpy()
-        ranks = interval_ranks(shown, members[ci_key("average")].to_numpy(dtype="float64"))
-        mine = np.flatnonzero(
-            (members["model"] == row["model"]).to_numpy()
-            & (members["precision"] == row["precision"]).to_numpy()
-        )
-        rank = ranks[mine[0]] if len(mine) else pd.NA
+    for label, members in groups:
+        ranks = average_ranks(board[members])
+        rank = ranks[int(members[:position].sum())]
         ranked = int((~pd.isna(ranks)).sum())
         found.append(Standing(label, None if rank is pd.NA else int(rank), ranked))
     return tuple(found)
 
 
-def _in_size(board: pd.DataFrame, low: float | None, high: float | None) -> np.ndarray:
-    params = board["params_b"].to_numpy(dtype="float64", na_value=np.nan)
-    keep = ~np.isnan(params)
-    if low is not None:
-        keep &= params > low
-    if high is not None:
-        keep &= params <= high
-    return keep
-
-
-def _request_facts(snapshot: Snapshot, row: pd.Series) -> RequestFacts:
+def _requests_of(snapshot: Snapshot, row: pd.Series) -> pd.DataFrame:
+    """The row's requests (same model and precision), oldest submission first."""
     requests = snapshot.requests
     mine = requests[
         (requests["model"] == row["model"])
         & (requests["precision"].astype(str) == str(row["precision"]))
     ]
-    mine = mine.sort_values(["submitted_at", "path"], na_position="first", kind="stable")
+    return mine.sort_values(["submitted_at", "path"], na_position="first", kind="stable")
+
+
+def _request_facts(row: pd.Series, mine: pd.DataFrame) -> RequestFacts:
     request = mine.iloc[-1] if len(mine) else None
     return RequestFacts(
         model_type=str(row["model_type"]),
@@ -331,9 +321,8 @@ def _request_facts(snapshot: Snapshot, row: pd.Series) -> RequestFacts:
     )
 
 
-def _log_path(snapshot: Snapshot, model: str, precision: str) -> str:
-    requests = snapshot.requests
-    mine = requests[(requests["model"] == model) & (requests["precision"].astype(str) == precision)]
+def _log_path(mine: pd.DataFrame) -> str:
+    """The newest evaluation log of the row's requests."""
     logs = [str(path) for path in mine["log_path"] if isinstance(path, str) and path]
     return logs[-1] if logs else ""
 

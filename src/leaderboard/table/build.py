@@ -124,10 +124,16 @@ def rank_and_sort(rows: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     rows = rows.sort_values(
         ["average", "model"], ascending=[False, True], na_position="last", kind="stable"
     ).reset_index(drop=True)
+    rows["rank"] = average_ranks(rows)
+    return _compact(rows[[c.key for c in board_columns(suite)]])
+
+
+def average_ranks(rows: pd.DataFrame) -> pd.arrays.IntegerArray:
+    """The ranks of `rows` among themselves by their Average as shown and its interval (the
+    board's, and a model page's among models of its type or size)."""
     shown_average = round_half_up(rows["average"], 2).to_numpy()
     half_width = rows[ci_key("average")].to_numpy(dtype="float64", na_value=np.nan)
-    rows["rank"] = interval_ranks(shown_average, half_width)
-    return _compact(rows[[c.key for c in board_columns(suite)]])
+    return interval_ranks(shown_average, half_width)
 
 
 def interval_ranks(scores: np.ndarray, half_widths: np.ndarray) -> pd.arrays.IntegerArray:

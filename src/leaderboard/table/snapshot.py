@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from leaderboard.suites import get_suite
+from leaderboard.suites import Suite, get_suite
 from leaderboard.table.build import build_board
 from leaderboard.table.entries import Skipped
 from leaderboard.table.frames import requests_frame, results_frame
@@ -35,6 +35,11 @@ class Snapshot:
     @property
     def default_suite(self) -> str | None:
         return self.board_order[0] if self.board_order else None
+
+    def shown_suite(self, name: str | None) -> Suite:
+        """The suite of board `name` when it has rows, else of the board shown by default
+        (a link or a form may name a board this snapshot does not have)."""
+        return get_suite(name if name in self.boards else self.default_suite or "v2")
 
 
 def empty_board(suite: str) -> pd.DataFrame:

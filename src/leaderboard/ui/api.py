@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-from leaderboard.comparison import task_metric
 from leaderboard.errors import LeaderboardError
 from leaderboard.query import (
     HIDE_OPTIONS,
@@ -15,12 +14,12 @@ from leaderboard.query import (
     run_query,
     to_records,
 )
-from leaderboard.sample_query import SampleQuery, view
-from leaderboard.suites import SUITES, get_suite
+from leaderboard.sample_query import SampleQuery
+from leaderboard.suites import get_suite
 from leaderboard.table import TableLoader
 from leaderboard.table.queue import status_json
 from leaderboard.ui.compare_tab import CompareView
-from leaderboard.ui.model_tab import ModelView
+from leaderboard.ui.model_tab import ModelView, scored_view
 from leaderboard.ui.sample_viewer import sample_page_json
 
 QUERY_DOC = (
@@ -107,11 +106,8 @@ def register_api(loader: TableLoader, model_view: ModelView, compare_view: Compa
         file's path as `/model` lists it (`details`); `outcome` all, correct or incorrect."""
         try:
             read = model_view.reader.read(task, model)
-            metric = task_metric(SUITES.values(), read.task, read.metrics)
-            query = SampleQuery(
-                outcome=outcome, search=search, page=page, doc_id=doc_id, metric=metric
-            )
-            return sample_page_json(read, view(read, query))
+            query = SampleQuery(outcome=outcome, search=search, page=page, doc_id=doc_id)
+            return sample_page_json(read, scored_view(read, query))
         except (LeaderboardError, ValueError) as exc:
             raise gr.Error(str(exc)) from exc
 

@@ -6,13 +6,12 @@ well-formed id and this app's own views (`model_page.app_link`).
 
 from __future__ import annotations
 
-import html
-
 import plotly.graph_objects as go
 
 from leaderboard.compare import Difference, radar_figure
 from leaderboard.comparison import PAIRED_IDS_SHOWN, Comparison, PairedTask
 from leaderboard.ui.model_page import app_link
+from leaderboard.ui.safe import escaped as _e
 
 CSS = """
 #compare-page table { border-collapse: collapse; margin: 0.4rem 0 1rem; font-size: 0.92rem; }
@@ -24,10 +23,6 @@ CSS = """
 #compare-page .muted { color: var(--body-text-color-subdued); }
 #compare-page th { word-break: break-all; }
 """
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _difference(difference: Difference | None) -> str:

@@ -8,7 +8,6 @@ import gradio as gr
 
 from leaderboard.comparison import MAX_COMPARE_CHARS, Comparison, load_comparison
 from leaderboard.errors import LeaderboardError
-from leaderboard.suites import get_suite
 from leaderboard.ui.compare_page import radar, render_comparison
 from leaderboard.ui.model_page import render_message
 from leaderboard.ui.model_tab import ModelView
@@ -42,8 +41,7 @@ class CompareView:
     def comparison(self, names, board: str = "") -> Comparison:
         loader = self.model_view.loader
         snapshot = loader.snapshot
-        name = board or snapshot.default_suite or "v2"
-        suite = get_suite(name if name in snapshot.boards else snapshot.default_suite or "v2")
+        suite = snapshot.shown_suite(board)
         return load_comparison(
             snapshot, suite, names, loader.results_store, self.model_view.reader.read
         )

@@ -130,7 +130,7 @@ class LeaderboardView:
         snapshot = self.loader.snapshot
         if generation == snapshot.generation:
             return gr.skip(), gr.skip()
-        suite = get_suite(board if board in snapshot.boards else snapshot.default_suite or "v2")
+        suite = snapshot.shown_suite(board)
         return self.payload(suite), snapshot.generation
 
     def payload(self, suite: Suite) -> str:
@@ -153,10 +153,9 @@ class LeaderboardView:
         intervals = params.pop("ci", "") == "1"
         if "model" in params:  # a model page's link: its precision names the model's
             params.pop("precision", None)
-        wanted = params.get("board") or snapshot.default_suite or "v2"
         if not params and not intervals and generation == snapshot.generation:
             return [gr.skip()] * 15
-        suite = get_suite(wanted if wanted in snapshot.boards else snapshot.default_suite or "v2")
+        suite = snapshot.shown_suite(params.get("board"))
         read = Query.from_values(params, suite, strict=False)
         query = read.query
         if read.ignored:  # the rest of the link still applies

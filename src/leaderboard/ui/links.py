@@ -65,19 +65,14 @@ def wire_links(
         if "model" in params:
             model = params["model"][:MODEL_NAME_CHARS]
             precision = params.get("precision", "")[:20]
-            page, choices, chosen = model_view.opened(
-                model, precision, board, params.get("task", "")
-            )
-            tasks = gr.Dropdown(choices=choices, value=chosen)
-            sample = params.get("sample", "")[:12]
-            samples = model_view.sample_html(model, chosen, "all", "", sample, 1)
-            opened = [gr.Tabs(selected="model"), model, precision, page, tasks, sample, samples]
-            return [*opened, *[gr.skip()] * 3]
+            task, sample = params.get("task", ""), params.get("sample", "")[:12]
+            *_, shown = model_view.show(model, precision, board, task, sample)
+            return [gr.Tabs(selected="model"), model, precision, *shown, *[gr.skip()] * 3]
         if "compare" in params:
             names = params["compare"][:MAX_COMPARE_CHARS]
             page, chart = compare_view.show(names, board)
-            return [gr.Tabs(selected="compare"), *[gr.skip()] * 6, names, page, chart]
-        return [gr.skip()] * 10
+            return [gr.Tabs(selected="compare"), *[gr.skip()] * 9, names, page, chart]
+        return [gr.skip()] * 13
 
     outputs = [
         tabs,
@@ -85,7 +80,10 @@ def wire_links(
         model_tab.precision,
         model_tab.page,
         model_tab.task,
+        model_tab.outcome,
+        model_tab.search,
         model_tab.sample,
+        model_tab.page_number,
         model_tab.samples,
         compare_tab.models,
         compare_tab.page,

@@ -9,11 +9,11 @@ app's route for a local folder).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from urllib.parse import urlencode
 
 from leaderboard.profile import ModelProfile, ScoreLine
+from leaderboard.ui.safe import escaped as _e
 
 FileUrl = Callable[[str], str | None]  # a store path -> where a reader opens it (or None)
 
@@ -29,10 +29,6 @@ CSS = """
 #model-page h2 { margin: 0.2rem 0; word-break: break-all; }
 #model-page h3 { margin: 1rem 0 0.2rem; }
 """
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def app_link(**params: str) -> str:

@@ -15,8 +15,9 @@ import gradio as gr
 from leaderboard.comparison import task_metric
 from leaderboard.errors import LeaderboardError
 from leaderboard.profile import ModelProfile, load_profile
-from leaderboard.sample_query import Outcome, SampleQuery, view
-from leaderboard.suites import SUITES, get_suite
+from leaderboard.sample_query import Outcome, SamplePage, SampleQuery, view
+from leaderboard.samples import TaskSamples
+from leaderboard.suites import SUITES
 from leaderboard.table import TableLoader
 from leaderboard.ui.model_page import render_message, render_profile
 from leaderboard.ui.sample_viewer import SampleReader, render_page
@@ -73,6 +74,13 @@ def doc_id(text: str | int | None) -> int | None:
     return int(text)
 
 
+def scored_view(samples: TaskSamples, query: SampleQuery) -> SamplePage:
+    """`view`, judging correct and incorrect by the metric the suites score the task by (the
+    board's `acc_norm`, not the file's first metric), unless the query names one."""
+    metric = query.metric or task_metric(SUITES.values(), samples.task, samples.metrics)
+    return view(samples, replace(query, metric=metric))
+
+
 class ModelView:
     """Callbacks of the tab; the reader keeps the tasks opened last."""
 
@@ -82,8 +90,7 @@ class ModelView:
 
     def profile(self, model: str, precision: str = "", board: str = "") -> ModelProfile:
         snapshot = self.loader.snapshot
-        name = board or snapshot.default_suite or "v2"
-        suite = get_suite(name if name in snapshot.boards else snapshot.default_suite or "v2")
+        suite = snapshot.shown_suite(board)
         model = (model or "").strip()[:MODEL_NAME_CHARS]
         if not model:
             raise LeaderboardError(INTRO)
@@ -91,13 +98,14 @@ class ModelView:
             snapshot, suite, model, (precision or "").strip(), self.loader.results_store
         )
 
-    def show(self, model: str, precision: str, board: str):
-        """A model's page, and its viewer reset to the first page of its first task: one
-        event, one round trip."""
-        page, choices, chosen = self.opened(model, precision, board)
+    def show(self, model: str, precision: str, board: str, task: str = "", sample: str = ""):
+        """A model's page, and its viewer reset to the first page of `task` (a samples file;
+        default its first) and `sample` (a doc id; default every one): one event, one round
+        trip. Yields the outputs `links.open_link` and the Show button set."""
+        page, choices, chosen = self.opened(model, precision, board, task)
         tasks = gr.Dropdown(choices=choices, value=chosen)
-        for samples in self.sample_pages(model, chosen, Outcome.ALL, "", None, 1):
-            yield page, tasks, Outcome.ALL, "", "", 1, samples
+        for samples in self.sample_pages(model, chosen, Outcome.ALL, "", sample, 1):
+            yield page, tasks, Outcome.ALL, "", sample, 1, samples
 
     def first_page(self, model, path, outcome, search, sample):
         """A new task, outcome, search or doc id: its first page (and the page box at 1)."""
@@ -145,9 +153,7 @@ class ModelView:
             for samples, reading in self.reader.opening(path, (model or "").strip()):
                 if reading is not None and not (plain and query.page == 1):
                     continue  # only the whole file answers a filter, a search or a page
-                metric = task_metric(SUITES.values(), samples.task, samples.metrics)
-                shown = view(samples, replace(query, metric=metric))
-                yield render_page(samples, shown, reading=reading)
+                yield render_page(samples, scored_view(samples, query), reading=reading)
         except (LeaderboardError, ValueError, OverflowError) as exc:
             yield render_message(str(exc))
 

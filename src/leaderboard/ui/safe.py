@@ -15,6 +15,11 @@ import gradio as gr
 TOAST_CHARS = 500  # a toast is a line or two; the messages quote bounded previews anyway
 
 
+def escaped(value: object) -> str:
+    """Any value as text inside HTML (an element's text or an attribute's value)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
 def as_text(message: str) -> str:
     """`message` escaped for an HTML context and cut to TOAST_CHARS."""
     cut = message if len(message) <= TOAST_CHARS else f"{message[: TOAST_CHARS - 1]}…"

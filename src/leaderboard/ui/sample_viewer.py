@@ -8,7 +8,6 @@ Every text is a model's input or output, so every text is escaped.
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import threading
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from leaderboard.errors import LeaderboardError
 from leaderboard.sample_query import SamplePage
 from leaderboard.samples import Sample, TaskSamples, parse_details_path, parse_samples
+from leaderboard.ui.safe import escaped as _e
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +112,6 @@ def _after_line(data: bytes, count: int) -> int:
     for _ in range(count):
         offset = data.index(b"\n", offset) + 1
     return offset
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _long(text: str) -> str:
