@@ -10,7 +10,8 @@ dropped connections: bounded retries, no lost or duplicated write, a failed writ
 nothing), the retry policy (no retry on top of the library's own, Retry-After waited for, lost
 races on their own jittered budget: counted in requests and in recorded sleeps, never timed),
 and errors that say what to fix, quote the Hub's message and request id, and never show the
-token.
+token. `write_many` is one commit for many files, under the same guarantees, and waits out
+the Hub's commit quota (a 429 with Retry-After) that it exists to stay under.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import pytest
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import _http
 
-from hub_server import MSG_INVALID_TOKEN, MSG_PARENT_MOVED, MSG_SERVER_ERROR
+from hub_server import MSG_COMMIT_QUOTA, MSG_INVALID_TOKEN, MSG_PARENT_MOVED, MSG_SERVER_ERROR
 from leaderboard.errors import ConflictError, MissingFileError, StoreError, UnsafePathError
-from leaderboard.stores import ANY_VERSION
+from leaderboard.stores import ANY_VERSION, FileWrite
 from leaderboard.stores.hub import HubStore, Retry, blob_id, parse_retry_after
 
 REPO = "board-org/requests"
@@ -469,3 +470,155 @@ def test_errors_quote_the_hubs_message_and_request_id(hub, tmp_path):
     with pytest.raises(StoreError, match="try again later") as failed:
         once.list_files()
     assert "kept failing" not in str(failed.value) and len(hub.requests("GET", HEAD)) == 1
+
+
+# -- write_many: one commit for many files -----------------------------------------------------
+
+
+def leases(count: int, body: bytes = b'{"status": "RUNNING"}') -> list[FileWrite]:
+    return [FileWrite(f"org/m{i}_eval_request.json", body) for i in range(count)]
+
+
+def test_write_many_is_one_commit(hub, tmp_path):
+    store = store_for(hub, tmp_path)
+    store.list_files()
+    hub.clear_log()
+    writes = leases(10)
+    written = store.write_many(writes, message="Renew 10 leases")
+    assert [r.status for r in hub.requests("POST", r"/commit/")] == [200]
+    assert hub.commits(REPO)[0].title == "Renew 10 leases"
+    assert [(f.path, f.version) for f in written] == [(w.path, blob_id(w.data)) for w in writes]
+    assert {p: hub.files(REPO)[p] for p in (w.path for w in writes)} == {
+        w.path: w.data for w in writes
+    }
+    other = store_for(hub, tmp_path, "other")
+    assert {f.path: f.version for f in other.list_files(prefix="org")} == {
+        REQUEST: blob_id(b'{"model": "org/a"}'),
+        **{f.path: f.version for f in written},
+    }
+    hub.clear_log()
+    assert [store.read(w.path) for w in writes] == [w.data for w in writes]
+    assert hub.requests() == []  # the mirror followed its own commit, no listing
+
+
+def test_write_many_of_nothing_and_bad_paths_send_no_request(hub, tmp_path):
+    store = store_for(hub, tmp_path)
+    store.list_files()
+    hub.clear_log()
+    assert store.write_many([]) == []
+    with pytest.raises(ValueError, match="written twice"):
+        store.write_many([FileWrite("org/x.json", b"1"), FileWrite("org/x.json", b"2")])
+    with pytest.raises(UnsafePathError):
+        store.write_many([FileWrite("org/ok.json", b"1"), FileWrite("org/.hidden", b"2")])
+    assert hub.requests() == []
+
+
+def test_write_many_commits_nothing_when_a_version_does_not_hold(hub, tmp_path):
+    mine, theirs = store_for(hub, tmp_path, "mine"), store_for(hub, tmp_path, "theirs")
+    first = mine.write_many(leases(3))
+    theirs.write(first[1].path, b'{"status": "FAILED"}')
+    head = hub.head(REPO)
+    hub.clear_log()
+    renewals = [FileWrite(f.path, b'{"renewed": 1}', f.version) for f in first]
+    renewals.append(FileWrite(REQUEST, b"{}", expected_version=None))  # create-only: it exists
+    with pytest.raises(ConflictError, match="nothing was changed") as refused:
+        mine.write_many(renewals)
+    assert refused.value.paths == (first[1].path, REQUEST)
+    assert hub.head(REPO) == head and hub.requests("POST", r"/commit/") == []
+    rest = [w for w in renewals if w.path not in refused.value.paths]
+    mine.write_many(rest)
+    assert [hub.files(REPO)[w.path] for w in rest] == [b'{"renewed": 1}'] * 2
+    assert hub.files(REPO)[first[1].path] == b'{"status": "FAILED"}'
+
+
+def test_a_version_newer_than_the_mirror_is_looked_up_before_refusing(hub, tmp_path):
+    """A version read through another store (another process) may be newer than this store's
+    mirror: the store reads the repo again rather than refuse on its stale mirror."""
+    mine, theirs = store_for(hub, tmp_path, "mine"), store_for(hub, tmp_path, "theirs")
+    mine.list_files()
+    newer = theirs.write(REQUEST, b'{"v": 2}')
+    hub.clear_log()
+    [written] = mine.write_many([FileWrite(REQUEST, b'{"v": 3}', newer.version)])
+    assert written.version == blob_id(b'{"v": 3}') == blob_id(hub.files(REPO)[REQUEST])
+    assert [r.status for r in hub.requests("POST", r"/commit/")] == [200]
+
+
+def test_write_many_create_only(hub, tmp_path):
+    store = store_for(hub, tmp_path)
+    created = store.write_many(
+        [FileWrite(f"org/new{i}.json", b"{}", expected_version=None) for i in range(3)]
+    )
+    with pytest.raises(ConflictError) as refused:
+        store.write_many([FileWrite(f.path, b"[]", expected_version=None) for f in created])
+    assert refused.value.paths == tuple(f.path for f in created)
+
+
+def test_write_many_after_a_lost_race_checks_every_version_again(hub, tmp_path):
+    store = store_for(hub, tmp_path, sleep=[].append)
+    first = store.write_many(leases(3))
+    renewals = [FileWrite(f.path, b'{"renewed": 1}', f.version) for f in first]
+    hub.clear_log()
+    hub.inject("POST", "/commit/", race={"org/other.json": b"{}"})  # moves the head only
+    store.write_many(renewals)
+    assert [r.status for r in hub.requests("POST", "/commit/")] == [412, 200]
+    assert [hub.files(REPO)[w.path] for w in renewals] == [b'{"renewed": 1}'] * 3
+
+    hub.clear_log()
+    again = [FileWrite(w.path, b'{"renewed": 2}', blob_id(w.data)) for w in renewals]
+    hub.inject("POST", "/commit/", race={again[2].path: b'{"status": "FAILED"}'})
+    with pytest.raises(ConflictError) as refused:
+        store.write_many(again)
+    assert refused.value.paths == (again[2].path,)
+    assert [r.status for r in hub.requests("POST", "/commit/")] == [412]
+    assert hub.files(REPO)[again[0].path] == b'{"renewed": 1}'
+
+
+def test_write_many_whose_answer_was_lost_after_it_landed_is_not_repeated(hub, tmp_path):
+    store = store_for(hub, tmp_path, sleep=[].append)
+    first = store.write_many(leases(4))
+    before = len(hub.commits(REPO))
+    hub.inject("POST", r"/commit/", status=500, after_apply=True)
+    renewed = store.write_many([FileWrite(f.path, b"[1]", f.version) for f in first])
+    assert len(hub.commits(REPO)) == before + 1  # one commit, not two
+    assert len(hub.requests("POST", r"/commit/")) == 2  # the first try and the lost one
+    assert [f.version for f in renewed] == [blob_id(b"[1]")] * 4
+    assert [store.read(f.path) for f in renewed] == [b"[1]"] * 4
+
+
+# -- the Hub's commit quota ----------------------------------------------------------------------
+
+
+def test_a_commit_over_the_quota_waits_the_hubs_retry_after_and_lands(hub, tmp_path):
+    """The loopback Hub's quota as huggingface.co's: 2 commits per window here, then 429 with
+    the Hub's message and the seconds left as Retry-After, which the store waits (for real:
+    the window must end) before it commits again."""
+    sleeps: list[float] = []
+    store = store_for(hub, tmp_path, sleep=lambda s: (sleeps.append(s), time.sleep(s)))
+    store.list_files()
+    hub.limit_commits(2, window_seconds=1.0)
+    hub.clear_log()
+    store.write_many(leases(5))
+    store.write("org/x.json", b"1")
+    store.write_many(leases(5, b'{"renewed": 1}'))
+    assert [r.status for r in hub.requests("POST", r"/commit/")] == [200, 200, 429, 200]
+    assert sleeps == [1.0]
+    assert hub.files(REPO)["org/m4_eval_request.json"] == b'{"renewed": 1}'
+    hub.limit_commits(None)
+    for i in range(3):
+        store.write("org/x.json", b"%d" % i)
+    assert [r.status for r in hub.requests("POST", r"/commit/")][-3:] == [200] * 3
+
+
+def test_a_quota_that_ends_later_than_the_policy_waits_stops_and_says_so(hub, tmp_path):
+    sleeps: list[float] = []
+    store = store_for(hub, tmp_path, sleep=sleeps.append)
+    hub.limit_commits(1)  # an hour, as on the Hub
+    store.write("org/x.json", b"1")
+    head = hub.head(REPO)
+    hub.clear_log()
+    with pytest.raises(StoreError, match=r"asks to wait 3600 s .*try again later") as error:
+        store.write_many(leases(3))
+    assert MSG_COMMIT_QUOTA in str(error.value)
+    [refused] = hub.requests("POST", r"/commit/")
+    assert refused.status == 429 and refused.request_id in str(error.value)
+    assert hub.head(REPO) == head and sleeps == []

@@ -50,7 +50,15 @@ class UnsafePathError(StoreError, ValueError):
 
 
 class ConflictError(StoreError):
-    """A compare-and-swap write lost: the file changed since it was read."""
+    """A compare-and-swap write lost: a file changed since it was read.
+
+    `paths` names every file whose expected version did not hold, so that a caller of a write
+    of several files can drop those and write the rest again; empty where the raiser did not
+    say (a single-file write names its one file in the message)."""
+
+    def __init__(self, *args: object, paths: tuple[str, ...] = ()):
+        super().__init__(*args)
+        self.paths = tuple(paths)  # in `__dict__`, so a pickled copy keeps it
 
 
 class QueryError(LeaderboardError, ValueError):

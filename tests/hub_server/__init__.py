@@ -46,6 +46,9 @@ exceptions:
     404 EntryNotFound "A file with this name doesn't exist"   commit deleting a missing path
     409 "You already created this dataset repo"
     412 "A commit has happened since. Please refresh and try again."   stale parentCommit
+    429 "You have exceeded our hourly quotas for action: commit. We invite you to retry later."
+                                                        a commit over the repo's quota, with
+                                                        Retry-After (only after limit_commits)
     400 malformed requests, and what this stand-in does not implement (LFS/Xet uploads, PRs)
 
 Deliberate limits: no LFS or Xet (preupload answers "regular" for every file, so the client sends
@@ -59,13 +62,16 @@ for counting e.g. downloads; `HubServer.inject()` makes the next N requests matc
 path regex) answer 429 (with Retry-After, in seconds or as an HTTP-date) or 5xx (optionally with
 Retry-After), drop or reset the connection without a response, optionally after applying the
 request (a commit that lands but whose answer is lost), or lose a race (`race=`: another writer
-commits first, so a commit naming the old head gets the real 412).
+commits first, so a commit naming the old head gets the real 412). `HubServer.limit_commits()`
+sets the Hub's commit quota: so many commits per repo and window, then that 429 until the
+window ends (`requests("POST", r"/commit/")` counts the commit POSTs).
 
 The package, by job (imports go one way, down this list):
 
     git_model.py   git ids (blob, tree, commit shas as git computes them), commits, repos, tokens
     protocol.py    requests, responses, the Hub's error shapes and messages, the HTTP handler
     access.py      who may read or write a repo; a new repo, a new commit on a branch
+    quota.py       the commit quota (commits per repo and window, then 429 with Retry-After)
     listings.py    tree, paths-info, commits listing, resolve (downloads)
     uploads.py     preupload and the NDJSON commit with its parentCommit precondition
     endpoints.py   routing, whoami, create_repo, validate-yaml, repo info, refs
@@ -82,6 +88,7 @@ from .fixtures import allow_hub_requests, hub_server, serve_hub
 from .git_model import DEFAULT_GITATTRIBUTES, Commit, Repo, Token, blob_sha, git_object_sha
 from .protocol import (
     MSG_ANONYMOUS,
+    MSG_COMMIT_QUOTA,
     MSG_ENTRY_NOT_FOUND,
     MSG_INVALID_TOKEN,
     MSG_MISSING_FILE,
@@ -101,6 +108,7 @@ __all__ = [
     "DEFAULT_TOKEN",
     "DEFAULT_USER",
     "MSG_ANONYMOUS",
+    "MSG_COMMIT_QUOTA",
     "MSG_ENTRY_NOT_FOUND",
     "MSG_INVALID_TOKEN",
     "MSG_MISSING_FILE",

@@ -29,6 +29,12 @@ MSG_ENTRY_NOT_FOUND = "Entry not found"
 MSG_PARENT_MOVED = "A commit has happened since. Please refresh and try again."
 MSG_MISSING_FILE = "A file with this name doesn't exist"
 MSG_SERVER_ERROR = "Internal Error - We're working hard to fix this as soon as possible!"
+# The commit quota's 429, as quoted in huggingface/datasets' docs/source/troubleshoot.mdx
+# ("Too Many Requests") and issue #6257 ("HfHubHTTPError - exceeded our hourly quotas for
+# action: commit").
+MSG_COMMIT_QUOTA = (
+    "You have exceeded our hourly quotas for action: commit. We invite you to retry later."
+)
 
 
 @dataclass

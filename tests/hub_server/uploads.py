@@ -1,6 +1,6 @@
 """Uploads: `preupload` (every file "regular", so the client sends contents inline) and the
-NDJSON `commit` endpoint: all-or-nothing, with the `parentCommit` precondition checked and the
-branch moved under one lock, as the Hub's compare-and-swap does."""
+NDJSON `commit` endpoint: all-or-nothing, with the commit quota and the `parentCommit`
+precondition checked and the branch moved under one lock, as the Hub's compare-and-swap does."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from .protocol import (
     json_body,
     revision_not_found,
 )
+from .quota import CommitQuotas
 
 
-class Uploads(Access):
+class Uploads(Access, CommitQuotas):
     def _preupload(self, request: Request, repo_type: str, repo_id: str, revision: str) -> Response:
         repo, _ = self._writable(request, repo_type, repo_id)
         if request.flag("create_pr"):
@@ -59,6 +60,7 @@ class Uploads(Access):
             raise HubError(400, "Commit summary is required")
         parent = header.get("parentCommit")
         with self._lock:  # check-and-set: nothing else commits between the check and the move
+            self._refuse_over_quota((repo_type, repo_id))
             if revision not in repo.branches:
                 raise revision_not_found(revision)
             head = repo.commits[repo.branches[revision]]
@@ -70,6 +72,7 @@ class Uploads(Access):
             commit = self._add_commit(
                 repo, revision, files, title, str(header.get("description") or ""), token.user
             )
+            self._count_commit((repo_type, repo_id))
         return Response.json(
             {
                 "success": True,

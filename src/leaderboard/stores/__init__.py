@@ -6,7 +6,13 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leaderboard.stores.base import ANY_VERSION, Store, StoredFile, safe_relative_path
+from leaderboard.stores.base import (
+    ANY_VERSION,
+    FileWrite,
+    Store,
+    StoredFile,
+    safe_relative_path,
+)
 from leaderboard.stores.local import LocalStore
 
 if TYPE_CHECKING:
@@ -35,4 +41,12 @@ def open_store(location: str, settings: Settings | None = None) -> Store:
     )
 
 
-__all__ = ["ANY_VERSION", "LocalStore", "Store", "StoredFile", "open_store", "safe_relative_path"]
+__all__ = [
+    "ANY_VERSION",
+    "FileWrite",
+    "LocalStore",
+    "Store",
+    "StoredFile",
+    "open_store",
+    "safe_relative_path",
+]

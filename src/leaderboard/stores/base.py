@@ -7,10 +7,11 @@ incremental table refreshes and compare-and-swap writes possible.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from leaderboard.errors import UnsafePathError
+from leaderboard.errors import ConflictError, UnsafePathError
 
 
 class _AnyVersion:
@@ -26,6 +27,16 @@ ANY_VERSION: Final = _AnyVersion()
 class StoredFile:
     path: str
     version: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileWrite:
+    """One file of a `Store.write_many`: its bytes, and the version it must still have
+    (`ANY_VERSION`: unconditional; None: create only; a version string: compare-and-swap)."""
+
+    path: str
+    data: bytes
+    expected_version: str | _AnyVersion | None = ANY_VERSION
 
 
 class Store(Protocol):
@@ -66,6 +77,17 @@ class Store(Protocol):
         """
         ...
 
+    def write_many(self, writes: Sequence[FileWrite], *, message: str = "") -> list[StoredFile]:
+        """Write several files at once (on the Hub: one commit, which its hourly commit quota
+        counts once); their new versions, in the order given.
+
+        Every expected version is checked before anything is written: if any does not hold,
+        nothing is written and ConflictError names them all in `paths`. Duplicate paths are a
+        ValueError, an empty list is [] without any I/O. How atomic the set is depends on the
+        store (a Hub commit is all or nothing; a folder writes the files one by one, in order).
+        """
+        ...
+
 
 def safe_relative_path(path: str) -> str:
     """`path` if it stays inside a store's root, else UnsafePathError saying why."""
@@ -84,3 +106,45 @@ def safe_relative_path(path: str) -> str:
         if part.startswith("."):
             raise UnsafePathError(f"The path {path!r} names a hidden file; those are the store's.")
     return path
+
+
+def checked_writes(writes: Iterable[FileWrite]) -> list[FileWrite]:
+    """`writes` as a list once every path is safe and none repeats, before any I/O: two
+    writes of one path in one call could only mean that one of them is lost."""
+    writes = list(writes)
+    seen: set[str] = set()
+    for write in writes:
+        safe_relative_path(write.path)
+        if write.path in seen:
+            raise ValueError(
+                f"The path {write.path!r} is written twice in one call; give each file once."
+            )
+        seen.add(write.path)
+    return writes
+
+
+class _Guarded(Protocol):
+    @property
+    def path(self) -> str: ...
+    @property
+    def expected_version(self) -> str | _AnyVersion | None: ...
+
+
+def check_versions(
+    guarded: Iterable[_Guarded], current: Callable[[str], str | None], where: str
+) -> None:
+    """ConflictError naming, in `paths`, every file whose `current` version is not the one
+    expected (None expected: the file must not exist), so a caller may drop those and retry
+    the rest; nothing when all hold. `where` names the store in the message."""
+    refused: list[tuple[str, str]] = []
+    for item in guarded:
+        if item.expected_version is ANY_VERSION:
+            continue
+        if current(item.path) != item.expected_version:
+            state = "exists already" if item.expected_version is None else "has changed"
+            refused.append((item.path, state))
+    if refused:
+        said = "; ".join(f"{path!r} {state}" for path, state in refused)
+        raise ConflictError(
+            f"{said} in {where}; nothing was changed.", paths=tuple(p for p, _ in refused)
+        )

@@ -10,8 +10,11 @@ versions whose blob is stored, and never goes back to an older head.
 
 Writes are commits that name the head they were based on (`parent_commit`). When another
 writer committed in between, the Hub refuses the commit (412); the store re-reads the repo,
-and retries if the file it guards is still the version the caller expected, or raises
-ConflictError if it is not. So a claim is a compare-and-swap across machines.
+and retries if the files it guards are still the versions the caller expected, or raises
+ConflictError naming those that are not. So a claim is a compare-and-swap across machines.
+`write_many` puts many files in one such commit (all or nothing): the Hub meters commits per
+repo and hour ("You have exceeded our hourly quotas for action: commit", a 429), so a worker
+renews all its leases, or publishes a result's files, in one commit.
 
 Retries live here, in one policy that builds on what `huggingface_hub` does by itself:
 
@@ -24,7 +27,8 @@ Retries live here, in one policy that builds on what `huggingface_hub` does by i
   `Retry-After` (seconds or an HTTP-date) on a 429 or 503 is waited for instead of the
   backoff; one longer than `Retry.max_retry_after_seconds` stops with an error that says so.
   A commit whose answer was lost may have landed: before retrying, the store checks whether
-  the file now holds the bytes it wrote.
+  every file now holds the bytes it wrote. A 429 of the Hub's commit quota is one of these:
+  its `Retry-After` is waited for when short enough, else the error says to try later.
 - A 412 is not a failure but a lost race: another writer committed since the head was read.
   It has its own budget (`Retry.conflicts`) and a full-jitter delay, so racing writers spread
   out; the store re-reads the repo, re-checks the expected version, and commits again.
@@ -43,7 +47,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -63,7 +67,15 @@ from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from leaderboard.errors import ConfigError, ConflictError, MissingFileError, StoreError
-from leaderboard.stores.base import ANY_VERSION, StoredFile, _AnyVersion, safe_relative_path
+from leaderboard.stores.base import (
+    ANY_VERSION,
+    FileWrite,
+    StoredFile,
+    _AnyVersion,
+    check_versions,
+    checked_writes,
+    safe_relative_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +116,35 @@ def blob_id(data: bytes) -> str:
 class _Mirror:
     head: str = ""
     files: dict[str, str] = field(default_factory=dict)  # path -> blob id
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One file of a commit: its new bytes (None: deleted) and the version it must have."""
+
+    path: str
+    data: bytes | None
+    expected_version: str | _AnyVersion | None
+    oid: str | None = field(init=False)  # the blob id it will have (None: no file)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "oid", None if self.data is None else blob_id(self.data))
+
+    def operation(self) -> CommitOperationAdd | CommitOperationDelete:
+        if self.data is None:
+            return CommitOperationDelete(path_in_repo=self.path)
+        return CommitOperationAdd(path_in_repo=self.path, path_or_fileobj=self.data)
+
+
+def _describe_paths(changes: Sequence[_Change]) -> str:
+    """`org/a.json` for one file, `3 files (org/a.json, ...)` for several: for messages."""
+    if len(changes) == 1:
+        return changes[0].path
+    return f"{len(changes)} files ({changes[0].path}, ...)"
+
+
+def _default_message(verb: str, changes: Sequence[_Change]) -> str:
+    return f"{verb} {changes[0].path}" if len(changes) == 1 else f"{verb} {len(changes)} files"
 
 
 @dataclass(frozen=True)
@@ -247,46 +288,46 @@ class HubStore:
         expected_version: str | _AnyVersion | None = ANY_VERSION,
         message: str = "",
     ) -> StoredFile:
-        safe_relative_path(path)
-        operation = CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
-        oid = self._commit(path, operation, data, expected_version, message or f"Update {path}")
-        return StoredFile(path, oid)
+        return self.write_many([FileWrite(path, data, expected_version)], message=message)[0]
+
+    def write_many(self, writes: Sequence[FileWrite], *, message: str = "") -> list[StoredFile]:
+        """One commit for all the files: all land or none does, and the Hub's hourly commit
+        quota counts it once (a worker renews all its leases, or publishes a result's files,
+        in one commit rather than one per file)."""
+        writes = checked_writes(writes)
+        if not writes:
+            return []
+        changes = [_Change(w.path, w.data, w.expected_version) for w in writes]
+        self._commit(changes, message or _default_message("Update", changes))
+        return [StoredFile(change.path, change.oid) for change in changes]
 
     def delete(self, path: str, *, expected_version: str | _AnyVersion = ANY_VERSION) -> None:
         safe_relative_path(path)
         if self.version(path) is None:
             raise MissingFileError(f"No file {path!r} in {self._location}.")
-        operation = CommitOperationDelete(path_in_repo=path)
-        self._commit(path, operation, None, expected_version, f"Delete {path}")
+        self._commit([_Change(path, None, expected_version)], f"Delete {path}")
 
-    def _commit(self, path, operation, data: bytes | None, expected, message) -> str | None:
-        """One commit guarded by the head it read and by `expected` (the file's version) that
-        writes `data` to `path` (None: deletes it); returns the file's new version.
+    def _commit(self, changes: Sequence[_Change], message: str) -> None:
+        """One commit of `changes`, guarded by the head it read and by each change's expected
+        version: all expected versions hold at the parent the commit names, or ConflictError
+        names those that do not and nothing is committed.
 
-        The mirror is shared by the store's threads (a Space's concurrent events), so it only
-        ever names versions whose blob is stored: the blob is stored under the lock, just
-        before the mirror names it (`refresh` prunes under the same lock), and only once the
-        commit landed, so a failed one leaves the mirror as it was."""
-        action = f"commit {path} to"
-        new_oid = None if data is None else blob_id(data)
+        Transient failures are retried within `Retry.attempts`; a 412 (another writer
+        committed first) re-reads the repo and checks every expected version again, within
+        `Retry.conflicts`. Before a retry, a commit whose answer was lost counts as landed when
+        every file already holds what it writes (a deleted file: is absent)."""
+        action = f"commit {_describe_paths(changes)} to"
+        operations = [change.operation() for change in changes]  # built once: hashed once
         failures = conflicts = 0
         while True:
-            retrying = bool(failures or conflicts)
-            with self._lock:
-                if retrying or not self._mirror.head:
-                    self.refresh()
-                current = self._mirror.files.get(path)
-                head = self._mirror.head
-            if retrying and current == new_oid:
-                return new_oid  # an earlier try landed although its answer was lost
-            if expected is not ANY_VERSION and current != expected:
-                state = "exists already" if expected is None else "has changed"
-                raise ConflictError(f"{path!r} {state} in {self._location}.")
+            head = self._guarded_head(changes, retrying=bool(failures or conflicts))
+            if head is None:
+                return  # an earlier try landed although its answer was lost
             try:
                 info = self.api.create_commit(
                     self.repo_id,
                     repo_type="dataset",
-                    operations=[operation],
+                    operations=operations,
                     commit_message=message,
                     parent_commit=head,
                 )
@@ -295,36 +336,71 @@ class HubStore:
                     self._retry_or_raise(action, exc, failures)
                     failures += 1
                     continue
-                # Another writer committed since we read the head: not a failure, a lost race.
                 conflicts += 1
-                if conflicts >= self.retry.conflicts:
-                    raise self._error(action, exc, conflicts=conflicts) from exc
-                delay = self.retry.conflict_delay(conflicts, self._rng)
-                log.info(
-                    "%s moved while committing %s; re-reading in %.2f s",
-                    self._location,
-                    path,
-                    delay,
-                )
-                self._sleep(delay)
+                self._wait_after_lost_race(action, exc, conflicts)
             except (httpx2.TransportError, OSError) as exc:
                 self._retry_or_raise(action, exc, failures)
                 failures += 1
             else:
-                with self._lock:
-                    if data is not None:
-                        self._store_blob(new_oid, data)  # before the mirror can name it
-                    if self._mirror.head == head:
-                        # Our commit is the new head: the mirror follows, no listing.
-                        if new_oid is None:
-                            self._mirror.files.pop(path, None)
-                        else:
-                            self._mirror.files[path] = new_oid
-                        self._mirror.head = info.oid
-                        self._save_state()
-                    # Else another thread's refresh already took the mirror to our commit or
-                    # past it: never back (an unneeded blob goes at the next `_prune`).
-                return new_oid
+                self._record_commit(changes, head, info.oid)
+                return
+
+    def _guarded_head(self, changes: Sequence[_Change], *, retrying: bool) -> str | None:
+        """The head to commit on once every expected version holds there; None when a retry
+        finds the commit already landed. The repo is read again on a retry (the last try may
+        have landed, or lost a race), and before refusing: the mirror may be behind the repo,
+        and the ConflictError must name every file that changed, as of the repo's head."""
+        fresh = retrying  # whether the mirror was just brought to the repo's head
+        while True:
+            with self._lock:
+                if fresh or not self._mirror.head:
+                    self.refresh()
+                    fresh = True
+                current = {change.path: self._mirror.files.get(change.path) for change in changes}
+                head = self._mirror.head
+            if retrying and all(current[change.path] == change.oid for change in changes):
+                return None
+            try:
+                check_versions(changes, current.__getitem__, self._location)
+                return head
+            except ConflictError:
+                if fresh:
+                    raise
+                fresh = True
+
+    def _wait_after_lost_race(self, action: str, exc: HfHubHTTPError, conflicts: int) -> None:
+        """After the `conflicts`-th 412: not a failure but a lost race, on its own budget; a
+        full-jitter delay so that racing writers spread out."""
+        if conflicts >= self.retry.conflicts:
+            raise self._error(action, exc, conflicts=conflicts) from exc
+        delay = self.retry.conflict_delay(conflicts, self._rng)
+        log.info(
+            "%s moved before we could %s it; re-reading in %.2f s", self._location, action, delay
+        )
+        self._sleep(delay)
+
+    def _record_commit(self, changes: Sequence[_Change], head: str, new_head: str) -> None:
+        """The mirror follows a commit that landed on `head`, without a listing.
+
+        The mirror is shared by the store's threads (a Space's concurrent events), so it only
+        ever names versions whose blob is stored: the blobs are stored under the lock, before
+        the mirror names them (`refresh` prunes under the same lock), and only once the commit
+        landed, so a failed one leaves the mirror as it was."""
+        with self._lock:
+            for change in changes:
+                if change.data is not None:
+                    self._store_blob(change.oid, change.data)
+            if self._mirror.head != head:
+                # Another thread's refresh already took the mirror to our commit or past it:
+                # never back (an unneeded blob goes at the next `_prune`).
+                return
+            for change in changes:
+                if change.oid is None:
+                    self._mirror.files.pop(change.path, None)
+                else:
+                    self._mirror.files[change.path] = change.oid
+            self._mirror.head = new_head
+            self._save_state()
 
     # -- plumbing ----------------------------------------------------------------------------
 

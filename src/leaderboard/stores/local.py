@@ -3,6 +3,11 @@
 Writes go to a temporary file in the same folder and are renamed into place, so a reader
 never sees half a file and a crash never leaves one. A file lock serialises writers (threads
 and processes alike) so compare-and-swap writes are exact.
+
+`write_many` checks every expected version under that lock, then writes the files one by one
+in the order given: each file is atomic, the set is not. A crash midway leaves the earlier
+files written and the later ones as they were, which is why a caller puts last the file whose
+change says "done" (a request's status after its results).
 """
 
 from __future__ import annotations
@@ -12,12 +17,21 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from filelock import FileLock
 
 from leaderboard.errors import ConflictError, MissingFileError, StoreError, UnsafePathError
-from leaderboard.stores.base import ANY_VERSION, StoredFile, _AnyVersion, safe_relative_path
+from leaderboard.stores.base import (
+    ANY_VERSION,
+    FileWrite,
+    StoredFile,
+    _AnyVersion,
+    check_versions,
+    checked_writes,
+    safe_relative_path,
+)
 
 LOCK_NAME = ".leaderboard.lock"
 
@@ -196,18 +210,27 @@ class LocalStore:
         expected_version: str | _AnyVersion | None = ANY_VERSION,
         message: str = "",
     ) -> StoredFile:
+        return self.write_many([FileWrite(path, data, expected_version)], message=message)[0]
+
+    def write_many(self, writes: Sequence[FileWrite], *, message: str = "") -> list[StoredFile]:
+        """All expected versions checked, then each file written atomically, in order (see the
+        module's docstring for what a crash midway leaves). `message` is for the Hub's
+        commits; a folder has no history to put it in."""
+        writes = checked_writes(writes)
+        if not writes:
+            return []
         with self._lock:
-            folder, name = self._inside(path, create=True)
-            try:
-                if expected_version is not ANY_VERSION:
-                    current = self._version_in(folder, name, path)
-                    if current != expected_version:
-                        state = "exists already" if expected_version is None else "has changed"
-                        raise ConflictError(f"{path!r} {state} in the store {self.root}.")
-                self._replace(folder, name, data)
-                return StoredFile(path, _version(os.stat(name, dir_fd=folder)))
-            finally:
-                os.close(folder)
+            check_versions(writes, self.version, f"the store {self.root}")
+            return [self._write_one(write.path, write.data) for write in writes]
+
+    def _write_one(self, path: str, data: bytes) -> StoredFile:
+        """Write one checked path (its folders made on the way); its new version."""
+        folder, name = self._inside(path, create=True)
+        try:
+            self._replace(folder, name, data)
+            return StoredFile(path, _version(os.stat(name, dir_fd=folder)))
+        finally:
+            os.close(folder)
 
     def _replace(self, folder: int, name: str, data: bytes) -> None:
         """Write a temporary file beside `name` and rename it into place (atomic)."""
@@ -233,7 +256,9 @@ class LocalStore:
                 if current is None:
                     raise MissingFileError(f"No file {path!r} in the store {self.root}.")
                 if expected_version is not ANY_VERSION and current != expected_version:
-                    raise ConflictError(f"{path!r} has changed in the store {self.root}.")
+                    raise ConflictError(
+                        f"{path!r} has changed in the store {self.root}.", paths=(path,)
+                    )
                 os.unlink(name, dir_fd=folder)
             finally:
                 os.close(folder)
