@@ -184,27 +184,20 @@ def _submit(args, settings) -> int:
 
 
 def _worker(args, settings) -> int:
-    """`--once`: one cycle, exit 0 whether it evaluated, failed a request or found nothing;
-    1 on an internal error. Otherwise cycles until SIGINT/SIGTERM, which hands the running
-    request back to the queue."""
+    """`--once`: one cycle (what the executor has room for, run to the end), one line per
+    evaluation, exit 0 whether they finished, failed or nothing was there to do; 1 on an
+    internal error. Otherwise cycles until SIGINT/SIGTERM, which hands every running request
+    back to the queue."""
     import signal
     import threading
 
-    from leaderboard.backend.worker import Outcome, Worker
+    from leaderboard.backend.scheduler import safe_cycle
+    from leaderboard.backend.worker import Worker
     from leaderboard.stores import open_store
 
     worker = Worker(
         open_store(settings.queue, settings), open_store(settings.results, settings), settings
     )
-    if args.once:
-        try:
-            result = worker.run_cycle()
-        except Exception as exc:  # the one place a worker bug becomes an exit code
-            log.debug("The worker cycle failed", exc_info=True)  # LEADERBOARD_LOG_LEVEL=DEBUG
-            print(f"error: the worker cycle failed: {exc}", file=sys.stderr)
-            return 1
-        print(f"{result.outcome.value} {result.model} {result.reason}".strip())
-        return 0
     stopping = threading.Event()
 
     def stop(signum, frame) -> None:
@@ -213,15 +206,34 @@ def _worker(args, settings) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    log.info("Worker %s started; every %d s", worker.worker_id, settings.worker_interval)
-    from leaderboard.backend.scheduler import safe_cycle
-
-    while not stopping.is_set():
-        results: list = []
-        safe_cycle(worker, results.append)
-        if not results or results[0].outcome in (Outcome.IDLE, Outcome.STOPPED):
-            stopping.wait(settings.worker_interval)  # busy queues run back to back
-    return 0
+    try:
+        if args.once:
+            try:
+                results = worker.run_cycle()
+            except Exception as exc:  # the one place a worker bug becomes an exit code
+                log.debug("The worker cycle failed", exc_info=True)  # LEADERBOARD_LOG_LEVEL=DEBUG
+                print(f"error: the worker cycle failed: {exc}", file=sys.stderr)
+                return 1
+            for result in results or ["idle"]:
+                line = (
+                    result
+                    if isinstance(result, str)
+                    else f"{result.outcome.value} {result.model} {result.reason}"
+                )
+                print(line.strip())
+            return 0
+        log.info(
+            "Worker %s started on the %s executor; every %d s",
+            worker.worker_id,
+            worker.executor.name,
+            settings.worker_interval,
+        )
+        while not stopping.is_set():
+            if not safe_cycle(worker):
+                stopping.wait(settings.worker_interval)  # busy queues run back to back
+        return 0
+    finally:
+        worker.close()
 
 
 def _status(args, settings) -> int:

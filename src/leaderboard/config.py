@@ -97,6 +97,25 @@ def _parse_choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _parse_executor(raw: str) -> str:
+    from leaderboard.backend.executors import executor_names  # late: the registry's names
+
+    value = raw.strip().lower()
+    if value not in executor_names():
+        raise ValueError(f"expected one of {', '.join(executor_names())}")
+    return value
+
+
+def _parse_gpu_indices(raw: str) -> tuple[int, ...]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise ValueError("expected GPU indices separated by commas, e.g. `0,1,2,3`")
+    indices = tuple(int(part) for part in parts)
+    if len(set(indices)) != len(indices):
+        raise ValueError("a GPU is named twice")
+    return indices
+
+
 def _parse_batch_size(raw: str) -> str:
     value = raw.strip().lower()
     if value == "auto" or value.startswith("auto:") or value.isdigit():
@@ -272,7 +291,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LEADERBOARD_WORKER_INTERVAL",
         "worker_interval",
         "60",
-        "Seconds between worker cycles (each claims at most one request).",
+        "Seconds between looks at the queue while the worker has room for more evaluations.",
         _parse_positive_int,
     ),
     Setting(
@@ -285,8 +304,40 @@ SETTINGS: tuple[Setting, ...] = (
         "LEADERBOARD_EXECUTOR",
         "executor",
         "local",
-        "Where evaluations run: `local` (a child process on this machine's devices).",
-        _parse_choice("local"),
+        "Where evaluations run: `local` (child processes on this machine's GPUs, several at "
+        "once) or `ray` (Ray tasks on a cluster).",
+        _parse_executor,
+    ),
+    Setting(
+        "LEADERBOARD_GPUS",
+        "gpus",
+        "",
+        "The GPUs the `local` executor may use, as indices (`0,1,2,3`); empty: every GPU "
+        "`nvidia-smi` lists (within CUDA_VISIBLE_DEVICES).",
+        _parse_gpu_indices,
+    ),
+    Setting(
+        "LEADERBOARD_GPU_MEMORY_GB",
+        "gpu_memory_gb",
+        "0",
+        "Memory of one GPU, in GB, for sizing evaluations; 0: the smallest `nvidia-smi` "
+        "reports (80, an A100's or H100's, on a Ray cluster where this machine has none).",
+        _parse_positive_float,
+    ),
+    Setting(
+        "LEADERBOARD_DATA_PARALLEL",
+        "data_parallel",
+        "1",
+        "GPUs a model that fits one GPU is copied over (`accelerate launch`, data parallel); "
+        "1 packs one evaluation per GPU.",
+        _parse_positive_int,
+    ),
+    Setting(
+        "LEADERBOARD_RAY_ADDRESS",
+        "ray_address",
+        "",
+        "The Ray cluster of the `ray` executor: `auto` (the node's running cluster), "
+        "`ray://host:10001` (Ray Client), or empty to start a local one.",
     ),
     Setting(
         "LEADERBOARD_DEVICE",
@@ -367,6 +418,10 @@ class Settings:
     worker_interval: int = 60
     worker_id: str = ""
     executor: str = "local"
+    gpus: tuple[int, ...] = ()  # empty: every GPU this machine has
+    gpu_memory_gb: float = 0.0  # 0: as nvidia-smi reports
+    data_parallel: int = 1
+    ray_address: str = ""
     device: str = "auto"
     lm_eval_backend: str = "hf"
     batch_size: str = "auto"

@@ -36,9 +36,23 @@ def evaluate(spec: EvalSpec) -> None:
     from lm_eval.tasks import TaskManager
     from lm_eval.utils import simple_parse_args_string
 
-    refuse_remote_code(simple_parse_args_string(spec.model_args))  # read as lm-eval reads it
+    arguments = simple_parse_args_string(spec.model_args)  # read as lm-eval reads it
+    refuse_remote_code(arguments)
     device = resolve_device(spec.device)
-    print(f"leaderboard: evaluating {spec.model} on {device}", flush=True)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "(all)")
+    print(
+        f"leaderboard: evaluating {spec.model} on {device}, CUDA_VISIBLE_DEVICES={visible}",
+        flush=True,
+    )
+    model_args = spec.model_args
+    if device == "cpu" and arguments.get("parallelize"):
+        # A layout over several GPUs, on a machine that shows none (a CPU node of a cluster
+        # whose GPUs are logical): the whole model on the CPU, as one piece. (Values hold no
+        # `,` or `=`: the spec's builder refuses them.)
+        model_args = ",".join(
+            pair for pair in model_args.split(",") if pair.split("=")[0] != "parallelize"
+        )
+        print("leaderboard: no GPU here, so the model is not split over GPUs", flush=True)
     manager = TaskManager(
         include_path=spec.include_path or None, include_defaults=spec.include_defaults
     )
@@ -46,7 +60,7 @@ def evaluate(spec: EvalSpec) -> None:
         tracker = EvaluationTracker(output_path=str(Path(spec.output_dir) / f"run{index}"))
         results = simple_evaluate(
             model=spec.backend,
-            model_args=spec.model_args,
+            model_args=model_args,
             tasks=list(run.tasks),
             num_fewshot=run.num_fewshot,
             batch_size=spec.batch_size,

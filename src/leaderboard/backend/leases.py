@@ -11,7 +11,7 @@ fails them as "worker lost" after the last attempt.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +21,7 @@ from leaderboard.domain import EvalRequest, Status, WeightType
 from leaderboard.domain.fields import preview
 from leaderboard.domain.names import repo_id_problem, results_file_path
 from leaderboard.errors import ConflictError, MissingFileError, ParseError, StoreError
-from leaderboard.stores import Store, StoredFile
+from leaderboard.stores import FileWrite, Store, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,58 @@ class Queue:
     # -- changing ------------------------------------------------------------------------------
 
     def _swap(self, request: EvalRequest, version: str, message: str, path: str) -> Claimed:
-        data = orjson.dumps(request.to_json(), option=orjson.OPT_INDENT_2)
-        written = self.store.write(path, data, expected_version=version, message=message)
+        written = self.store.write(path, _dumps(request), expected_version=version, message=message)
         return Claimed(request, written.version, path)
+
+    def swap_many(
+        self, changes: Sequence[tuple[Claimed | StoredFile, EvalRequest]], message: str
+    ) -> tuple[dict[str, Claimed], list[str]]:
+        """Write several requests, each guarded by the version held, in one store write (one
+        commit on the Hub, where commits are metered per hour). Returns the new claims by
+        path, and the paths that changed meanwhile (taken back, or claimed by another), which
+        are left as they are; the others are written all the same."""
+        pending = {held.path: (held.version, request) for held, request in changes}
+        lost: list[str] = []
+        while pending:
+            writes = [
+                FileWrite(path, _dumps(request), expected_version=version)
+                for path, (version, request) in pending.items()
+            ]
+            try:
+                written = self.store.write_many(writes, message=message)
+            except (ConflictError, MissingFileError) as exc:
+                moved = set(getattr(exc, "paths", ())) & set(pending)
+                if not moved:  # the store could not say which: none of them is known to hold
+                    return {}, [*lost, *pending]
+                lost += sorted(moved)
+                for path in moved:
+                    del pending[path]
+                continue
+            return {
+                path: Claimed(request, stored.version, path)
+                for (path, (_, request)), stored in zip(pending.items(), written, strict=True)
+            }, lost
+        return {}, lost
+
+    def claim_many(
+        self, candidates: Sequence[tuple[EvalRequest, StoredFile]], *, suite: str
+    ) -> list[Claimed]:
+        """Claim these PENDING requests in one write; those another worker claimed first are
+        left out (their version moved)."""
+        now = self.clock()
+        changes = [
+            (stored, claimed_by(request, self.worker, now, suite)) for request, stored in candidates
+        ]
+        try:
+            won, lost = self.swap_many(changes, f"Claim {len(changes)} request(s)")
+        except StoreError as exc:
+            log.warning("Could not claim %d request(s): %s", len(changes), exc)
+            return []
+        for path in lost:
+            log.info("%s was claimed by another worker", path)
+        for claim in won.values():
+            log.info("Claimed %s (attempt %d)", claim.request.model, claim.request.attempts)
+        return list(won.values())
 
     def claim_next(self, *, suite: str) -> Claimed | None:
         """Claim the oldest PENDING request; None when there is none. A request another
@@ -93,34 +142,14 @@ class Queue:
         for request, stored in self.pending():
             problem = unclaimable(request)
             if problem:
-                self._refuse(request, stored, problem)
+                self.refuse(request, stored, problem)
                 continue
-            now = self.clock()
-            claimed = request.with_changes(
-                status=Status.RUNNING,
-                worker=self.worker,
-                heartbeat=now,
-                job_id=f"{self.worker}/{now.strftime('%Y%m%dT%H%M%S%f')}",
-                job_start_time=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                attempts=request.attempts + 1,
-                suite=suite,
-                failure_reason="",
-                log_tail="",
-                progress=None,
-            )
-            try:
-                result = self._swap(claimed, stored.version, f"Claim {request.model}", stored.path)
-            except (ConflictError, MissingFileError):
-                log.info("%s was claimed by another worker; trying the next", request.model)
-                continue
-            except StoreError as exc:
-                log.warning("Skipping %s, which cannot be claimed: %s", stored.path, exc)
-                continue
-            log.info("Claimed %s (attempt %d)", request.model, claimed.attempts)
-            return result
+            claims = self.claim_many([(request, stored)], suite=suite)
+            if claims:
+                return claims[0]
         return None
 
-    def _refuse(self, request: EvalRequest, stored: StoredFile, reason: str) -> None:
+    def refuse(self, request: EvalRequest, stored: StoredFile, reason: str) -> None:
         """FAILED in place with the reason, without an attempt; skipped if even that fails."""
         failed = request.with_changes(status=Status.FAILED, failure_reason=reason, progress=None)
         try:
@@ -148,9 +177,7 @@ class Queue:
             raise LeaseLost(f"{held.path} was taken back from {self.worker}") from None
 
     def finish(self, held: Claimed, *, results_path: str, log_path: str) -> Claimed:
-        done = held.request.with_changes(
-            status=Status.FINISHED, results_path=results_path, log_path=log_path, progress=None
-        )
+        done = finished(held.request, results_path=results_path, log_path=log_path)
         try:
             return self._swap(done, held.version, f"Finished {held.request.model}", held.path)
         except (ConflictError, MissingFileError):
@@ -159,13 +186,7 @@ class Queue:
     def fail(
         self, held: Claimed, *, reason: str, log_path: str = "", log_tail: str = ""
     ) -> Claimed:
-        failed = held.request.with_changes(
-            status=Status.FAILED,
-            failure_reason=reason,
-            log_path=log_path,
-            log_tail=log_tail,
-            progress=None,
-        )
+        failed = failed_with(held.request, reason=reason, log_path=log_path, log_tail=log_tail)
         try:
             return self._swap(failed, held.version, f"Failed {held.request.model}", held.path)
         except (ConflictError, MissingFileError):
@@ -204,30 +225,82 @@ class Queue:
     ) -> EvalRequest | None:
         """Take back one expired lease; the update written, or None when another won."""
         results = published(request) if not unclaimable(request) else None
-        if results is not None:
-            update = request.with_changes(
-                status=Status.FINISHED, results_path=results, progress=None
-            )
-            message = f"Finished {request.model} (published before its worker was lost)"
-        elif request.attempts >= max_attempts:
-            update = request.with_changes(
-                status=Status.FAILED,
-                failure_reason=(
-                    f"worker lost: {request.worker or 'a worker'} stopped renewing its lease "
-                    f"{request.attempts} times"
-                ),
-                progress=None,
-            )
-            message = f"Failed {request.model} (worker lost)"
-        else:
-            update = request.with_changes(status=Status.PENDING, progress=None)
-            message = f"Requeue {request.model} (lease expired)"
+        update, message = taken_back(request, max_attempts=max_attempts, published=results)
         try:
             self._swap(update, stored.version, message, stored.path)
         except (ConflictError, MissingFileError):
             return None  # renewed or reconciled meanwhile: that answer stands
         log.warning("%s: %s", message, stored.path)
         return update
+
+
+def claimed_by(request: EvalRequest, worker: str, now: datetime, suite: str) -> EvalRequest:
+    return request.with_changes(
+        status=Status.RUNNING,
+        worker=worker,
+        heartbeat=now,
+        job_id=f"{worker}/{now.strftime('%Y%m%dT%H%M%S%f')}",
+        job_start_time=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        attempts=request.attempts + 1,
+        suite=suite,
+        failure_reason="",
+        log_tail="",
+        progress=None,
+    )
+
+
+def finished(request: EvalRequest, *, results_path: str, log_path: str) -> EvalRequest:
+    return request.with_changes(
+        status=Status.FINISHED, results_path=results_path, log_path=log_path, progress=None
+    )
+
+
+def failed_with(
+    request: EvalRequest, *, reason: str, log_path: str = "", log_tail: str = ""
+) -> EvalRequest:
+    return request.with_changes(
+        status=Status.FAILED,
+        failure_reason=reason,
+        log_path=log_path,
+        log_tail=log_tail,
+        progress=None,
+    )
+
+
+def handed_back(request: EvalRequest) -> EvalRequest:
+    """PENDING again, and the attempt does not count (a worker stopping on purpose)."""
+    return request.with_changes(
+        status=Status.PENDING, attempts=max(0, request.attempts - 1), progress=None
+    )
+
+
+def taken_back(
+    request: EvalRequest,
+    *,
+    max_attempts: int,
+    published: str | None = None,
+    lost: str = "",
+) -> tuple[EvalRequest, str]:
+    """A lost evaluation's request and the commit message: FINISHED when its results were
+    published before it was lost, else PENDING for another attempt, or FAILED ("worker
+    lost") after `max_attempts`."""
+    if published is not None:
+        update = request.with_changes(status=Status.FINISHED, results_path=published, progress=None)
+        return update, f"Finished {request.model} (published before its worker was lost)"
+    if request.attempts >= max_attempts:
+        reason = (
+            f"worker lost: {lost} (attempt {request.attempts} of {max_attempts})"
+            if lost
+            else f"worker lost: {request.worker or 'a worker'} stopped renewing its lease "
+            f"{request.attempts} times"
+        )
+        return failed_with(request, reason=reason), f"Failed {request.model} (worker lost)"
+    update = request.with_changes(status=Status.PENDING, progress=None)
+    return update, f"Requeue {request.model} (lease expired)"
+
+
+def _dumps(request: EvalRequest) -> bytes:
+    return orjson.dumps(request.to_json(), option=orjson.OPT_INDENT_2)
 
 
 def unclaimable(request: EvalRequest) -> str:

@@ -18,7 +18,7 @@ import orjson
 from leaderboard.backend.leases import results_path_for
 from leaderboard.domain import EvalRequest, Precision
 from leaderboard.samples import details_path, task_of_samples_file
-from leaderboard.stores import Store
+from leaderboard.stores import FileWrite, Store
 
 log = logging.getLogger(__name__)
 
@@ -68,30 +68,40 @@ def merged_results(output_dir: Path, request: EvalRequest, *, model_sha: str = "
 
 
 def publish_results(
-    output_dir: Path, request: EvalRequest, results: Store, *, model_sha: str = ""
+    output_dir: Path,
+    request: EvalRequest,
+    results: Store,
+    *,
+    model_sha: str = "",
+    log_file: Path | None = None,
 ) -> str:
-    """Write the results file and the samples; returns the results file's path. `model_sha`
-    is the commit that was loaded (by default the request's revision)."""
+    """Write the samples, the log (when given) and the results file in one store write (one
+    commit on the Hub, which meters commits per hour); returns the results file's path.
+    `model_sha` is the commit that was loaded (by default the request's revision). The
+    results file is written last: in a folder, where files land one by one, it marks done."""
     path = results_path_for(request)
     merged = merged_results(output_dir, request, model_sha=model_sha)
-    data = orjson.dumps(merged, option=orjson.OPT_INDENT_2)
     stamp = claim_stamp(request)
+    writes = []
     for samples in sorted(output_dir.glob("run*/**/samples_*.jsonl")):
         task = task_of_samples_file(samples.name)
         if task is None:  # a name no viewer could read back: the results matter more
             log.warning("not publishing %s: its name holds no task name we accept", samples)
             continue
-        results.write(
-            details_path(request.model, stamp, task),
-            samples.read_bytes(),
-            message=f"Details for {request.model}",
-        )
-    results.write(path, data, message=f"Results for {request.model}")  # last: it marks done
+        writes.append(FileWrite(details_path(request.model, stamp, task), samples.read_bytes()))
+    if log_file is not None:
+        writes.append(log_write(log_file, request))
+    writes.append(FileWrite(path, orjson.dumps(merged, option=orjson.OPT_INDENT_2)))
+    results.write_many(writes, message=f"Results for {request.model}")
     return path
+
+
+def log_write(log_file: Path, request: EvalRequest) -> FileWrite:
+    data = log_file.read_bytes() if log_file.exists() else b""
+    return FileWrite(log_path_for(request), data)
 
 
 def publish_log(log_file: Path, request: EvalRequest, results: Store) -> str:
-    path = log_path_for(request)
-    data = log_file.read_bytes() if log_file.exists() else b""
-    results.write(path, data, message=f"Evaluation log of {request.model}")
-    return path
+    write = log_write(log_file, request)
+    results.write(write.path, write.data, message=f"Evaluation log of {request.model}")
+    return write.path

@@ -1,9 +1,10 @@
-"""Runs one evaluation in a child process and watches it: log, progress, timeout, stop.
+"""One evaluation in a child process: started, polled, killed; its log and its outcome.
 
-The child's output goes to a log file. While it runs, the runner reads lm-eval's progress
-bars from the log and calls `tick` every few seconds (the worker renews its lease there); a
-`tick` that raises (the lease was lost) or a stop request kills the child, and so does the
-timeout. The outcome says whether results were written, or why not, in one line.
+The child's output goes to a log file, which the worker reads lm-eval's progress bars from
+(for the queue view). The child runs in its own process group, so a kill reaches what it
+started (`accelerate launch` starts one process per GPU), and dies with the process that
+started it, so no orphan keeps a GPU busy. Executors start it: the `local` one on this
+machine, the `ray` one inside a Ray actor on a cluster node.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,27 +42,7 @@ class RunOutcome:
     reason: str = ""  # one line, when not ok
     log_tail: str = ""
     seconds: float = 0.0
-
-
-class Stopped(Exception):
-    """The run was stopped on purpose (the worker is shutting down, or lost its lease)."""
-
-
-def gpu_count() -> int:
-    """GPUs visible to this machine, without importing torch (the app process never does)."""
-    if shutil.which("nvidia-smi") is None:
-        return 0
-    try:
-        listed = subprocess.run(
-            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    count = sum(1 for line in listed.stdout.splitlines() if line.startswith("GPU "))
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        count = min(count, len([d for d in visible.split(",") if d.strip()]))
-    return count
+    lost: bool = False  # the machine or task went away: retried under the lease rules
 
 
 def child_command(spec: EvalSpec, spec_path: Path) -> list[str]:
@@ -81,8 +60,12 @@ def child_command(spec: EvalSpec, spec_path: Path) -> list[str]:
     return [sys.executable, "-c", CHILD, str(spec_path)]
 
 
-def child_environment(spec: EvalSpec) -> dict[str, str]:
+def child_environment(spec: EvalSpec, visible_gpus: tuple[int, ...] | None) -> dict[str, str]:
+    """`visible_gpus`: the GPUs the child may see (none: CPU only); None keeps what this
+    process sees (a Ray actor's GPUs, set by Ray)."""
     env = dict(os.environ)
+    if visible_gpus is not None:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in visible_gpus)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, env.get("PYTHONPATH")]))
     env["TOKENIZERS_PARALLELISM"] = "false"
     env["PYTHONUNBUFFERED"] = "1"
@@ -91,53 +74,44 @@ def child_environment(spec: EvalSpec) -> dict[str, str]:
     return env
 
 
-def run_evaluation(
-    spec: EvalSpec,
-    *,
-    log_path: Path,
-    timeout: float,
-    tick: Callable[[Progress | None], None],
-    tick_seconds: float,
-    stop: threading.Event | None = None,
-) -> RunOutcome:
-    """Run the spec's evaluation; `tick(progress)` every `tick_seconds` while it runs."""
-    output = Path(spec.output_dir)
-    output.mkdir(parents=True, exist_ok=True)
-    spec_path = output / "spec.json"
-    spec_path.write_bytes(orjson.dumps(spec.to_json(), option=orjson.OPT_INDENT_2))
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    with open(log_path, "ab") as log:
-        child = subprocess.Popen(
-            child_command(spec, spec_path),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=empty_folder(output.parent / "cwd"),
-            env=child_environment(spec),
-            start_new_session=True,  # its own process group: a kill reaches its children too
-            preexec_fn=_die_with_parent,
-        )
-        try:
-            next_tick = started
-            while child.poll() is None:
-                now = time.monotonic()
-                if now - started > timeout:
-                    _kill(child)
-                    return _failed(f"timed out after {timeout:.0f} s", log_path, started)
-                if stop is not None and stop.is_set():
-                    raise Stopped("the worker is stopping")
-                if now >= next_tick:
-                    tick(read_progress(log_path, now - started))
-                    next_tick = now + tick_seconds
-                time.sleep(0.2)
-        except BaseException:
-            _kill(child)
-            raise
-    if child.returncode != 0:
-        return _failed(exit_reason(child.returncode, log_path), log_path, started)
-    if not list(output.glob("run*/**/results_*.json")):
-        return _failed("lm-eval wrote no results", log_path, started)
-    return RunOutcome(ok=True, seconds=time.monotonic() - started)
+class EvaluationProcess:
+    """The harness evaluating one spec in a child process, started at once."""
+
+    def __init__(
+        self, spec: EvalSpec, *, log_path: Path, visible_gpus: tuple[int, ...] | None = None
+    ):
+        self.output_dir = Path(spec.output_dir)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        spec_path = self.output_dir / "spec.json"
+        spec_path.write_bytes(orjson.dumps(spec.to_json(), option=orjson.OPT_INDENT_2))
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.started = time.monotonic()
+        with open(log_path, "ab") as log:
+            self.child = subprocess.Popen(
+                child_command(spec, spec_path),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=empty_folder(self.output_dir.parent / "cwd"),
+                env=child_environment(spec, visible_gpus),
+                start_new_session=True,  # its own process group: a kill reaches its children
+                preexec_fn=_die_with_parent,
+            )
+
+    def poll(self) -> RunOutcome | None:
+        returncode = self.child.poll()
+        if returncode is None:
+            return None
+        if returncode != 0:
+            return failed(exit_reason(returncode, self.log_path), self.log_path, self.started)
+        if not list(self.output_dir.glob("run*/**/results_*.json")):
+            return failed("lm-eval wrote no results", self.log_path, self.started)
+        return RunOutcome(ok=True, seconds=time.monotonic() - self.started)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.child.pid, signal.SIGKILL)
+        self.child.wait()
 
 
 def empty_folder(folder: Path) -> Path:
@@ -161,13 +135,7 @@ def _die_with_parent() -> None:
 PR_SET_PDEATHSIG = 1
 
 
-def _kill(child: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(child.pid, signal.SIGKILL)
-    child.wait()
-
-
-def _failed(reason: str, log_path: Path, started: float) -> RunOutcome:
+def failed(reason: str, log_path: Path, started: float) -> RunOutcome:
     return RunOutcome(
         ok=False,
         reason=reason,

@@ -2,9 +2,10 @@
 (`python -m leaderboard worker`).
 
 APScheduler runs one cycle every `LEADERBOARD_WORKER_INTERVAL` seconds, never two at once
-(`max_instances=1`, late runs coalesced). An unexpected error in a cycle is logged and the
-next cycle runs as planned. Shutting down stops the running evaluation and hands its request
-back to the queue.
+(`max_instances=1`, late runs coalesced); a cycle lasts as long as it has evaluations in
+flight, filling freed slots as they free up. An unexpected error in a cycle is logged and the
+next cycle runs as planned. Shutting down stops the running evaluations and hands their
+requests back to the queue.
 """
 
 from __future__ import annotations
@@ -15,22 +16,27 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from leaderboard.backend.worker import CycleResult, Outcome, Worker
+from leaderboard.backend.worker import CycleResult, Worker
 
 log = logging.getLogger(__name__)
 
 
-def safe_cycle(worker: Worker, after: Callable[[CycleResult], None] | None = None) -> None:
-    """One cycle whose failure never reaches the scheduler (which would stop trying)."""
+def safe_cycle(
+    worker: Worker, after: Callable[[CycleResult], None] | None = None
+) -> list[CycleResult]:
+    """One cycle whose failure never reaches the scheduler (which would stop trying); each
+    evaluation's result goes to `after` as it lands."""
+
+    def landed(result: CycleResult) -> None:
+        log.info("Worker: %s %s %s", result.outcome.value, result.model, result.reason)
+        if after is not None:
+            after(result)
+
     try:
-        result = worker.run_cycle()
+        return worker.run_cycle(keep_claiming=True, on_result=landed)
     except Exception:  # a bug or a store outage: log it, and try again next cycle
         log.exception("The worker cycle failed; the next one runs as scheduled")
-        return
-    if result.outcome is not Outcome.IDLE:
-        log.info("Worker cycle: %s %s %s", result.outcome.value, result.model, result.reason)
-    if after is not None:
-        after(result)
+        return []
 
 
 def start_worker(
@@ -53,6 +59,8 @@ def start_worker(
 
 
 def stop_worker(scheduler: BackgroundScheduler, worker: Worker) -> None:
-    """Stop the running evaluation (its request goes back to PENDING), then the scheduler."""
+    """Stop the running evaluations (their requests go back to PENDING), then the
+    scheduler and the executor."""
     worker.stop()
     scheduler.shutdown(wait=True)
+    worker.close()

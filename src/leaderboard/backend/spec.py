@@ -14,6 +14,7 @@ drift apart. Pure: importing it loads neither torch nor lm-eval (the web app imp
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -123,9 +124,17 @@ DTYPES = {
 }
 
 
-def model_args(request: EvalRequest, *, pretrained: str, base: str | None, backend: str) -> str:
+def model_args(
+    request: EvalRequest,
+    *,
+    pretrained: str,
+    base: str | None,
+    backend: str,
+    layout_args: Mapping[str, object] | None = None,
+) -> str:
     """lm-eval `model_args` for the request, as a worker loads it: `pretrained` is the Hub id
-    (pinned to the request's commit) or a local folder (which has no revision)."""
+    (pinned to the request's commit) or a local folder (which has no revision);
+    `layout_args`, how it is spread over its GPUs (`Layout.model_args`)."""
     pinned = not Path(pretrained).is_absolute() and is_commit(request.revision)
     return model_arguments(
         pretrained,
@@ -134,6 +143,7 @@ def model_args(request: EvalRequest, *, pretrained: str, base: str | None, backe
         weight_type=request.weight_type,
         base=base or "",
         backend=backend,
+        layout_args=layout_args,
     )
 
 
@@ -145,6 +155,7 @@ def model_arguments(
     weight_type: WeightType = WeightType.ORIGINAL,
     base: str = "",
     backend: str = "hf",
+    layout_args: Mapping[str, object] | None = None,
 ) -> str:
     """lm-eval `model_args`: the revision (when given), the precision's loader, an adapter
     on its base, and always `trust_remote_code=False`, last, so that neither a default nor a
@@ -182,6 +193,7 @@ def model_arguments(
         raise UnsupportedRequest(f"Unknown precision {precision.value!r}; resubmit with another.")
     if backend == "vllm" and precision in (Precision.INT8, Precision.INT4):
         raise UnsupportedRequest("8bit and 4bit (bitsandbytes) loading needs the `hf` backend.")
+    args += [(key, str(value)) for key, value in (layout_args or {}).items()]
     for key, value in args:
         if "," in value or "=" in value or not value.strip():
             raise UnsupportedRequest(
@@ -221,11 +233,14 @@ def build_spec(
     processes: int = 1,
     offline: bool = False,
     commit: str = "",
+    layout_args: Mapping[str, object] | None = None,
 ) -> EvalSpec:
     return EvalSpec(
         model=request.model,
         backend=backend,
-        model_args=model_args(request, pretrained=pretrained, base=base, backend=backend),
+        model_args=model_args(
+            request, pretrained=pretrained, base=base, backend=backend, layout_args=layout_args
+        ),
         runs=suite_runs(suite),
         include_path=str(TASKS_DIR) if suite.include_path else "",
         include_defaults=not suite.include_path,

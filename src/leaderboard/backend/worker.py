@@ -1,29 +1,56 @@
-"""One worker cycle: reconcile -> claim -> run -> publish. Talks to the stores only.
+"""The worker: reconcile -> claim -> run -> publish, with as many evaluations in flight as
+its executor has free slots. Talks to the stores and to its executor only.
 
 Whatever happens, a claimed request ends FINISHED or FAILED with a reason, or goes back to
 PENDING: a failure of the model or the harness is the request's FAILED; a lost lease leaves
-it to whoever took it back; a stop (shutdown) hands it back at once; and if this process is
-killed outright, reconcile on any worker takes it back when the lease expires.
+it to whoever took it back; a stop (shutdown) hands every running request back at once; an
+evaluation whose machine went away (a Ray node) is retried under the lease rules; and if this
+process is killed outright, reconcile on any worker takes its requests back when their leases
+expire.
+
+The queue may be a Hub dataset, where commits are metered per hour: the worker claims what
+it can start in one commit, renews every lease it holds in one commit per renewal period,
+and writes the outcomes of the evaluations that ended together in one commit, so its commits
+per hour hardly grow with the evaluations in flight (README, "Sizing").
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from leaderboard.backend.leases import Claimed, LeaseLost, Queue, results_path_for
-from leaderboard.backend.publish import publish_log, publish_results
-from leaderboard.backend.runner import RunOutcome, Stopped, gpu_count, run_evaluation
+from leaderboard.backend.executors import (
+    Capacity,
+    Execution,
+    Executor,
+    Unavailable,
+    fits,
+    make_executor,
+)
+from leaderboard.backend.leases import (
+    Claimed,
+    Queue,
+    failed_with,
+    finished,
+    handed_back,
+    results_path_for,
+    taken_back,
+    unclaimable,
+)
+from leaderboard.backend.publish import log_write, publish_results
+from leaderboard.backend.resources import DoesNotFit, Layout, layout_for
+from leaderboard.backend.runner import RunOutcome, log_tail, read_progress
 from leaderboard.backend.spec import EvalSpec, UnsupportedRequest, build_spec, is_commit
 from leaderboard.config import Settings
-from leaderboard.domain import EvalRequest, Status, WeightType
+from leaderboard.domain import EvalRequest, WeightType
 from leaderboard.domain.fields import preview
 from leaderboard.errors import MissingFileError, StoreError
 from leaderboard.local_models import LocalModels
@@ -32,20 +59,45 @@ from leaderboard.suites import Suite, get_suite
 
 log = logging.getLogger(__name__)
 
+FIRST_REPORT_SECONDS = 2.0
+
 
 class Outcome(StrEnum):
-    IDLE = "idle"  # nothing to do
     FINISHED = "finished"
     FAILED = "failed"  # the request failed (its reason is in the request)
-    LOST = "lost"  # the lease was taken back; the request is someone else's now
+    LOST = "lost"  # the lease was taken back, or the evaluation's machine went away
     STOPPED = "stopped"  # handed back on shutdown
 
 
 @dataclass(frozen=True)
 class CycleResult:
+    """How one evaluation ended, as the worker reports it."""
+
     outcome: Outcome
     model: str = ""
     reason: str = ""
+
+
+@dataclass
+class InFlight:
+    """An evaluation this worker runs, and the claim it holds for it."""
+
+    held: Claimed  # as last written: what the next compare-and-swap must name
+    execution: Execution
+    spec: EvalSpec
+    job_dir: Path
+    started: float  # time.monotonic()
+    reported: bool = False  # its progress was written once
+
+
+@dataclass(frozen=True)
+class Settled:
+    """An ended evaluation's request as it is to be written, and what to report then."""
+
+    held: Claimed
+    update: EvalRequest
+    result: CycleResult
+    job_dir: Path | None = None  # removed once the update is written
 
 
 def default_worker_id() -> str:
@@ -53,6 +105,8 @@ def default_worker_id() -> str:
 
 
 class Worker:
+    poll_seconds = 0.5
+
     def __init__(
         self,
         queue_store: Store,
@@ -61,6 +115,7 @@ class Worker:
         *,
         suite: Suite | None = None,
         work_dir: Path | None = None,
+        executor: Executor | None = None,
     ):
         self.settings = settings
         self.suite = suite or get_suite(settings.suite)
@@ -69,35 +124,277 @@ class Worker:
         self.results = results_store
         self.local = LocalModels(settings.local_models) if settings.local_models else None
         self.work_dir = work_dir or Path(settings.cache_dir) / "worker"
+        self.executor = executor or make_executor(settings)
+        self.in_flight: dict[str, InFlight] = {}  # by request path
+        self.renew_seconds = max(1.0, min(60.0, settings.lease_seconds / 3))
         self.stop_event = threading.Event()
         self._cycle_lock = threading.Lock()
 
     def stop(self) -> None:
-        """Ask a running cycle to stop: its evaluation is killed and the request handed back."""
+        """Ask a running cycle to stop: its evaluations are killed and handed back."""
         self.stop_event.set()
 
-    def run_cycle(self) -> CycleResult:
-        """One cycle; never two at once in one worker (a second call waits for the first)."""
-        with self._cycle_lock:
-            self.queue.reconcile(max_attempts=self.settings.max_attempts, published=self._published)
-            if self.stop_event.is_set():
-                return CycleResult(Outcome.STOPPED)
-            held = self.queue.claim_next(suite=self.suite.name)
-            if held is None:
-                return CycleResult(Outcome.IDLE)
-            held_now = [held]  # the claim as last renewed: what a final write must swap
-            try:
-                return self._evaluate(held_now)
-            except LeaseLost as exc:
-                log.warning("Lost the lease of %s: %s", held.request.model, exc)
-                return CycleResult(Outcome.LOST, held.request.model, str(exc))
-            except Exception as exc:  # a bug or a broken store: this request fails, not the worker
-                log.exception("Evaluating %s failed unexpectedly", held.path)
-                detail = " ".join(str(exc).split())[:300]  # one line, bounded
-                reason = f"the worker failed: {type(exc).__name__}: {detail}"
-                return self._fail(held_now[0], reason, None)
+    def close(self) -> None:
+        self.executor.close()
 
-    # -- the steps --------------------------------------------------------------------------
+    def run_cycle(
+        self,
+        *,
+        keep_claiming: bool = False,
+        on_result: Callable[[CycleResult], None] | None = None,
+    ) -> list[CycleResult]:
+        """Claim what the executor has room for and run it until every evaluation ended;
+        with `keep_claiming`, slots that free up are filled again (a busy queue runs back to
+        back). Each evaluation's result is reported to `on_result` as it lands; all of them
+        are returned (none: the queue had nothing to do). Never two cycles at once in one
+        worker (a second call waits for the first)."""
+        with self._cycle_lock:
+            results: list[CycleResult] = []
+
+            def report(result: CycleResult) -> None:
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+
+            self._reconcile()
+            if not self.stop_event.is_set():
+                self._fill(report)
+                self._supervise(report, keep_claiming=keep_claiming)
+            return results
+
+    # -- claiming ----------------------------------------------------------------------------
+
+    def _reconcile(self) -> None:
+        self.queue.reconcile(max_attempts=self.settings.max_attempts, published=self._published)
+
+    def _fill(self, report: Callable[[CycleResult], None]) -> None:
+        """Claim, in one write, the oldest PENDING requests that fit the free slots, in
+        order (the first that does not fit waits for room: no model jumps the queue), and
+        start them. One no slot can ever hold is FAILED with the figures."""
+        capacity = self.executor.capacity()
+        room = Room(capacity.free_gpus, capacity.free_cpu_slots)
+        if room.empty:
+            return
+        plan: dict[str, Layout] = {}
+        candidates = []
+        for request, stored in self.queue.pending():
+            try:
+                problem = unclaimable(request)
+                layout = None if problem else self._layout(request, capacity)
+            except DoesNotFit as exc:
+                problem = str(exc)
+            if problem:
+                self.queue.refuse(request, stored, problem)
+                continue
+            if not room.take(layout):
+                break
+            plan[stored.path] = layout
+            candidates.append((request, stored))
+        for held in self.queue.claim_many(candidates, suite=self.suite.name):
+            self._start(held, plan[held.path], report)
+
+    def _layout(self, request: EvalRequest, capacity: Capacity) -> Layout:
+        return layout_for(
+            request.params,
+            request.precision,
+            gpu_memory_gb=capacity.gpu_memory_gb,
+            max_gpus=capacity.gpus,
+            backend=self.settings.lm_eval_backend,
+            data_parallel=self.settings.data_parallel,
+        )
+
+    def _start(self, held: Claimed, layout: Layout, report: Callable[[CycleResult], None]) -> None:
+        request = held.request
+        job_dir = self.work_dir.resolve() / results_path_for(request).replace("/", "__")
+        log_file = job_dir / "eval.log"
+        try:
+            spec = self._spec(request, job_dir / "output", layout)
+            if not self.executor.fits_now(layout):  # taken meanwhile (a shared cluster)
+                raise Unavailable(f"no free slot of {layout.gpus} GPU(s) now")
+            execution = self.executor.start(spec, layout, log_path=log_file)
+        except UnsupportedRequest as exc:
+            self._write_outcomes([self._failed(held, str(exc), log_file)], report)
+            return
+        except Unavailable:
+            self._write_outcomes([self._returned(held, job_dir)], report)
+            return
+        except Exception as exc:  # the executor could not start it: this request fails
+            log.exception("Starting %s failed", held.path)
+            reason = f"the {self.executor.name} executor could not start it: {one_line(exc)}"
+            self._write_outcomes([self._failed(held, reason, log_file)], report)
+            return
+        self.in_flight[held.path] = InFlight(held, execution, spec, job_dir, time.monotonic())
+        log.info("Evaluating %s (%s) on %s", request.model, self.suite.name, describe(layout))
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _supervise(self, report: Callable[[CycleResult], None], *, keep_claiming: bool) -> None:
+        """Poll the evaluations until none is left: publish each as it ends, renew every
+        lease in one write per period, and (with `keep_claiming`) fill freed slots."""
+        next_renewal = time.monotonic() + self.renew_seconds
+        next_look = time.monotonic() + self.settings.worker_interval
+        while self.in_flight:
+            if self.stop_event.wait(self.poll_seconds):
+                self._hand_back_all(report)
+                return
+            ended = self._ended()
+            if ended:
+                self._write_outcomes(
+                    [self._settled(flight, outcome) for flight, outcome in ended], report
+                )
+            now = time.monotonic()
+            if self.in_flight and (now >= next_renewal or self._first_report_due(now)):
+                self._renew_all(report)
+                next_renewal = now + self.renew_seconds
+            if keep_claiming and (ended or now >= next_look) and not self.stop_event.is_set():
+                self._reconcile()
+                self._fill(report)
+                next_look = now + self.settings.worker_interval
+
+    def _first_report_due(self, now: float) -> bool:
+        """A new evaluation's first progress reaches the queue view a few seconds after it
+        started, not a whole renewal period later (one write for all that started)."""
+        return any(
+            not flight.reported and now - flight.started >= FIRST_REPORT_SECONDS
+            for flight in self.in_flight.values()
+        )
+
+    def _ended(self) -> list[tuple[InFlight, RunOutcome]]:
+        ended = []
+        timeout = self.settings.eval_timeout
+        for path, flight in list(self.in_flight.items()):
+            outcome = flight.execution.poll()
+            if outcome is None and time.monotonic() - flight.started > timeout:
+                flight.execution.cancel()
+                tail = log_tail(flight.execution.log_path)
+                outcome = RunOutcome(False, f"timed out after {timeout:.0f} s", tail)
+            if outcome is not None:
+                del self.in_flight[path]
+                ended.append((flight, outcome))
+        return ended
+
+    def _renew_all(self, report: Callable[[CycleResult], None]) -> None:
+        """Every lease this worker holds, renewed in one write with each one's progress. A
+        store that keeps refusing (the Hub's hourly commit quota) is tried again next
+        period: the lease (`LEADERBOARD_LEASE_SECONDS`, three periods) rides that out."""
+        now = self.queue.clock()
+        changes = []
+        for flight in self.in_flight.values():
+            progress = read_progress(flight.execution.log_path, time.monotonic() - flight.started)
+            changes.append(
+                (flight.held, flight.held.request.with_changes(heartbeat=now, progress=progress))
+            )
+        try:
+            renewed, lost = self.queue.swap_many(changes, f"Heartbeat {len(changes)} evaluation(s)")
+        except StoreError as exc:
+            log.warning(
+                "Could not renew %d lease(s); trying again in %.0f s: %s",
+                len(changes),
+                self.renew_seconds,
+                exc,
+            )
+            return
+        for path, claim in renewed.items():
+            self.in_flight[path].held = claim
+            self.in_flight[path].reported = True
+        for path in lost:
+            flight = self.in_flight.pop(path)
+            flight.execution.cancel()
+            log.warning("Lost the lease of %s: it was taken back", flight.held.request.model)
+            report(CycleResult(Outcome.LOST, flight.held.request.model, "the lease was taken back"))
+
+    def _hand_back_all(self, report: Callable[[CycleResult], None]) -> None:
+        """On shutdown: every evaluation killed, every request PENDING again at once (the
+        attempt does not count), in one write."""
+        flights = list(self.in_flight.values())
+        self.in_flight.clear()
+        for flight in flights:
+            flight.execution.cancel()
+        self._write_outcomes([self._returned(f.held, f.job_dir) for f in flights], report)
+
+    # -- outcomes ------------------------------------------------------------------------------
+
+    def _settled(self, flight: InFlight, outcome: RunOutcome) -> Settled:
+        held, log_file = flight.held, flight.execution.log_path
+        request = held.request
+        if outcome.lost:
+            update, _ = taken_back(
+                request, max_attempts=self.settings.max_attempts, lost=outcome.reason
+            )
+            log.warning("Lost the evaluation of %s: %s", request.model, outcome.reason)
+            return Settled(
+                held,
+                update,
+                CycleResult(Outcome.LOST, request.model, outcome.reason),
+                flight.job_dir,
+            )
+        if not outcome.ok:
+            return self._failed(held, outcome.reason, log_file, outcome.log_tail)
+        changed = self._changed_during_run(request, flight.spec)
+        if changed:
+            return self._failed(held, changed, log_file)
+        try:
+            results_path = publish_results(
+                flight.execution.output_dir,
+                request,
+                self.results,
+                model_sha=flight.spec.commit,
+                log_file=log_file,
+            )
+        except (OSError, ValueError, StoreError) as exc:
+            return self._failed(held, f"publishing the results failed: {one_line(exc)}", log_file)
+        log.info("Finished %s in %.0f s: %s", request.model, outcome.seconds, results_path)
+        update = finished(
+            request, results_path=results_path, log_path=log_write(log_file, request).path
+        )
+        return Settled(held, update, CycleResult(Outcome.FINISHED, request.model), flight.job_dir)
+
+    def _failed(self, held: Claimed, reason: str, log_file: Path | None, tail: str = "") -> Settled:
+        log_path = ""
+        if log_file is not None and log_file.exists():
+            write = log_write(log_file, held.request)
+            try:
+                self.results.write(
+                    write.path, write.data, message=f"Evaluation log of {held.request.model}"
+                )
+                log_path = write.path
+            except (OSError, ValueError, StoreError) as exc:  # the reason still reaches the request
+                log.warning("Could not publish the log of %s: %s", held.path, exc)
+        log.warning("Failed %s: %s", held.request.model, reason)
+        update = failed_with(held.request, reason=reason, log_path=log_path, log_tail=tail)
+        job_dir = log_file.parent if log_file is not None else None
+        return Settled(
+            held, update, CycleResult(Outcome.FAILED, held.request.model, reason), job_dir
+        )
+
+    def _returned(self, held: Claimed, job_dir: Path) -> Settled:
+        log.info("Handing %s back to the queue", held.request.model)
+        result = CycleResult(Outcome.STOPPED, held.request.model)
+        return Settled(held, handed_back(held.request), result, job_dir)
+
+    def _write_outcomes(
+        self, settled: list[Settled], report: Callable[[CycleResult], None]
+    ) -> None:
+        """The requests of evaluations that ended together, written in one store write. One
+        taken back meanwhile is someone else's now (LOST); a store that refuses the write
+        leaves them RUNNING for reconcile, which finds the published results."""
+        if not settled:
+            return
+        try:
+            _, lost = self.queue.swap_many(
+                [(s.held, s.update) for s in settled], f"Settle {len(settled)} evaluation(s)"
+            )
+        except StoreError as exc:
+            log.error("Could not write the outcome of %d evaluation(s): %s", len(settled), exc)
+            lost = [s.held.path for s in settled]
+        for item in settled:
+            if item.held.path in lost:
+                reason = "the lease was taken back before its outcome was written"
+                report(CycleResult(Outcome.LOST, item.held.request.model, reason))
+            else:
+                report(item.result)
+            if item.job_dir is not None and item.result.outcome is not Outcome.STOPPED:
+                shutil.rmtree(item.job_dir, ignore_errors=True)
 
     def _published(self, request: EvalRequest) -> str | None:
         """The results file a claim already published, if any (for reconcile)."""
@@ -113,58 +410,11 @@ class Worker:
             return None
         return path
 
-    def _evaluate(self, held_now: list[Claimed]) -> CycleResult:
-        held = held_now[0]
-        request = held.request
-        job_dir = self.work_dir.resolve() / results_path_for(request).replace("/", "__")
-        log_file = job_dir / "eval.log"
-        try:
-            spec = self._spec(request, job_dir / "output")
-        except UnsupportedRequest as exc:
-            return self._fail(held, str(exc), log_file)
-
-        def tick(progress) -> None:  # renew the lease; LeaseLost stops the evaluation
-            held_now[0] = self.queue.renew(held_now[0], progress=progress)
-
-        log.info("Evaluating %s (%s)", request.model, self.suite.name)
-        try:
-            outcome: RunOutcome = run_evaluation(
-                spec,
-                log_path=log_file,
-                timeout=self.settings.eval_timeout,
-                tick=tick,
-                tick_seconds=max(1.0, min(30.0, self.settings.lease_seconds / 3)),
-                stop=self.stop_event,
-            )
-        except Stopped:
-            self._hand_back(held_now[0])
-            return CycleResult(Outcome.STOPPED, request.model)
-        held = held_now[0]
-        if not outcome.ok:
-            return self._fail(held, outcome.reason, log_file, outcome.log_tail)
-        changed = self._changed_during_run(request, spec)
-        if changed:
-            return self._fail(held, changed, log_file)
-        try:
-            results_path = publish_results(
-                Path(spec.output_dir), held.request, self.results, model_sha=spec.commit
-            )
-        except (OSError, ValueError) as exc:
-            return self._fail(held, f"publishing the results failed: {exc}", log_file)
-        log_path = publish_log(log_file, held.request, self.results)
-        self.queue.finish(held, results_path=results_path, log_path=log_path)
-        shutil.rmtree(job_dir, ignore_errors=True)
-        log.info("Finished %s in %.0f s: %s", request.model, outcome.seconds, results_path)
-        return CycleResult(Outcome.FINISHED, request.model)
-
-    def _spec(self, request: EvalRequest, output_dir: Path) -> EvalSpec:
+    def _spec(self, request: EvalRequest, output_dir: Path, layout: Layout) -> EvalSpec:
         pretrained, offline, commit = self._locate(request.model, revision=request.revision)
         base = None
         if request.weight_type is WeightType.ADAPTER and request.base_model:
             base, _, _ = self._locate(request.base_model, revision=None)
-        processes = 1
-        if self.settings.device != "cpu" and self.settings.lm_eval_backend == "hf":
-            processes = max(1, gpu_count())
         return build_spec(
             request,
             self.suite,
@@ -174,9 +424,10 @@ class Worker:
             device=self.settings.device,
             batch_size=self.settings.batch_size,
             output_dir=output_dir,
-            processes=processes,
+            processes=layout.processes,
             offline=offline,
             commit=commit,
+            layout_args=layout.model_args,
         )
 
     def _locate(self, model: str, *, revision: str | None) -> tuple[str, bool, str]:
@@ -209,30 +460,34 @@ class Worker:
             return ""
         return f"The local model {request.model} changed while it was evaluated; submit it again."
 
-    def _fail(
-        self, held: Claimed, reason: str, log_file: Path | None, log_tail: str = ""
-    ) -> CycleResult:
-        log_path = ""
-        if log_file is not None and log_file.exists():
-            try:
-                log_path = publish_log(log_file, held.request, self.results)
-            except (OSError, ValueError) as exc:  # the reason still reaches the request
-                log.warning("Could not publish the log of %s: %s", held.path, exc)
-        try:
-            self.queue.fail(held, reason=reason, log_path=log_path, log_tail=log_tail)
-        except LeaseLost as exc:
-            log.warning("Lost the lease of %s: %s", held.request.model, exc)
-            return CycleResult(Outcome.LOST, held.request.model, str(exc))
-        except StoreError as exc:
-            log.error("Could not mark %s FAILED (%s): %s", held.path, reason, exc)
-        log.warning("Failed %s: %s", held.request.model, reason)
-        return CycleResult(Outcome.FAILED, held.request.model, reason)
 
-    def _hand_back(self, held: Claimed) -> None:
-        """On shutdown: PENDING again at once, and this attempt does not count."""
-        request = held.request.with_changes(
-            status=Status.PENDING, attempts=max(0, held.request.attempts - 1), progress=None
-        )
-        with contextlib.suppress(LeaseLost):
-            self.queue.hand_back(held, request)
-        log.info("Handed %s back to the queue", held.request.model)
+@dataclass
+class Room:
+    """Free slots while a claim is planned: GPUs, or CPU-only evaluations."""
+
+    gpus: int
+    cpu_slots: int
+
+    @property
+    def empty(self) -> bool:
+        return self.gpus <= 0 and self.cpu_slots <= 0
+
+    def take(self, layout: Layout) -> bool:
+        capacity = Capacity(0, 0, self.gpus, self.cpu_slots)
+        if not fits(layout, capacity):
+            return False
+        if layout.gpus:
+            self.gpus -= layout.gpus
+        else:
+            self.cpu_slots -= 1
+        return True
+
+
+def describe(layout: Layout) -> str:
+    if not layout.gpus:
+        return "the CPU"
+    return f"{layout.gpus} GPU(s), {layout.parallelism.value}"
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:limit]

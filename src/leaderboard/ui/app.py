@@ -157,13 +157,12 @@ def start_worker_in_app(loader: TableLoader, settings: Settings):
     """The evaluation worker inside the app (`LEADERBOARD_WORKER=on`); the table folds in a
     finished evaluation at once instead of at the next refresh."""
     from leaderboard.backend.scheduler import start_worker
-    from leaderboard.backend.worker import Outcome, Worker
+    from leaderboard.backend.worker import Worker
 
     worker = Worker(loader.queue_store, loader.results_store, settings)
 
     def after(result) -> None:
-        if result.outcome is not Outcome.IDLE:
-            loader.refresh()
+        loader.refresh()
 
     return worker, start_worker(worker, interval=settings.worker_interval, after=after)
 
