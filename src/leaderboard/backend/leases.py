@@ -122,7 +122,8 @@ class Queue:
         left out (their version moved)."""
         now = self.clock()
         changes = [
-            (stored, claimed_by(request, self.worker, now, suite)) for request, stored in candidates
+            (stored, claimed_by(request, self.worker, now, suite, batch_index=index))
+            for index, (request, stored) in enumerate(candidates)
         ]
         try:
             won, lost = self.swap_many(changes, f"Claim {len(changes)} request(s)")
@@ -234,12 +235,17 @@ class Queue:
         return update
 
 
-def claimed_by(request: EvalRequest, worker: str, now: datetime, suite: str) -> EvalRequest:
+def claimed_by(
+    request: EvalRequest, worker: str, now: datetime, suite: str, *, batch_index: int = 0
+) -> EvalRequest:
+    """The request as RUNNING under this worker's lease; `batch_index` tells apart the job
+    ids of requests claimed together."""
+    job = f"{worker}/{now.strftime('%Y%m%dT%H%M%S%f')}"
     return request.with_changes(
         status=Status.RUNNING,
         worker=worker,
         heartbeat=now,
-        job_id=f"{worker}/{now.strftime('%Y%m%dT%H%M%S%f')}",
+        job_id=f"{job}-{batch_index}" if batch_index else job,
         job_start_time=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         attempts=request.attempts + 1,
         suite=suite,
