@@ -3,7 +3,7 @@
     PYTHONPATH=src python benchmarks/worker_speed.py [--workdir DIR] [--repeats 3]
 
 Baseline: the `lm_eval run` command line with the exact arguments the worker's spec stands
-for (`leaderboard.backend.spec.command_lines`), wall time of the whole process.
+for (`EvalSpec.command().argvs`), wall time of the whole process.
 Ours: `python -m leaderboard worker --once` on a queue holding one PENDING request of the same
 model, wall time of the whole process: reconcile, claim, the harness in a child process,
 publish (results, samples, log) and FINISHED. Runs alternate (baseline, ours, baseline, ...)
@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
-from leaderboard.backend.spec import build_spec, command_lines
+from leaderboard.backend.spec import build_spec
 from leaderboard.demo_model import build_tiny_model
 from leaderboard.domain import EvalRequest, ModelType, Precision, Status
 from leaderboard.local_models import LocalModels
@@ -91,7 +91,7 @@ def main() -> int:
         batch_size="8",
         output_dir=root / "cli",
     )
-    (command,) = command_lines(spec)
+    (command,) = spec.command().argvs
     baseline_command = [sys.executable, "-m", "lm_eval", *command[1:]]
     print("baseline:", " ".join(command))
     print("ours:     python -m leaderboard worker --once (one PENDING request)")

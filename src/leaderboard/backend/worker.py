@@ -60,6 +60,7 @@ from leaderboard.suites import Suite, get_suite
 log = logging.getLogger(__name__)
 
 FIRST_REPORT_SECONDS = 2.0
+EMPTY_RETRIES = 10  # polls with nothing in flight before a waiting request ends the cycle
 
 
 class Outcome(StrEnum):
@@ -158,8 +159,8 @@ class Worker:
 
             self._reconcile()
             if not self.stop_event.is_set():
-                self._fill(report)
-                self._supervise(report, keep_claiming=keep_claiming)
+                waiting = self._fill(report)
+                self._supervise(report, keep_claiming=keep_claiming, waiting=waiting)
             return results
 
     # -- claiming ----------------------------------------------------------------------------
@@ -167,14 +168,16 @@ class Worker:
     def _reconcile(self) -> None:
         self.queue.reconcile(max_attempts=self.settings.max_attempts, published=self._published)
 
-    def _fill(self, report: Callable[[CycleResult], None]) -> None:
+    def _fill(self, report: Callable[[CycleResult], None]) -> bool:
         """Claim, in one write, the oldest PENDING requests that fit the free slots, in
         order (the first that does not fit waits for room: no model jumps the queue), and
-        start them. One no slot can ever hold is FAILED with the figures."""
+        start them. One no slot can ever hold is FAILED with the figures. True when a
+        request was left waiting for room."""
         capacity = self.executor.capacity()
         room = Room(capacity.free_gpus, capacity.free_cpu_slots)
-        if room.empty:
-            return
+        if room.empty and self.in_flight:
+            return True  # room comes when one of them ends, which fills again
+        waiting = False
         plan: dict[str, Layout] = {}
         candidates = []
         for request, stored in self.queue.pending():
@@ -187,11 +190,13 @@ class Worker:
                 self.queue.refuse(request, stored, problem)
                 continue
             if not room.take(layout):
+                waiting = True
                 break
             plan[stored.path] = layout
             candidates.append((request, stored))
         for held in self.queue.claim_many(candidates, suite=self.suite.name):
             self._start(held, plan[held.path], report)
+        return waiting
 
     def _layout(self, request: EvalRequest, capacity: Capacity) -> Layout:
         return layout_for(
@@ -228,12 +233,18 @@ class Worker:
 
     # -- running -----------------------------------------------------------------------------
 
-    def _supervise(self, report: Callable[[CycleResult], None], *, keep_claiming: bool) -> None:
+    def _supervise(
+        self, report: Callable[[CycleResult], None], *, keep_claiming: bool, waiting: bool
+    ) -> None:
         """Poll the evaluations until none is left: publish each as it ends, renew every
-        lease in one write per period, and (with `keep_claiming`) fill freed slots."""
-        next_renewal = time.monotonic() + self.renew_seconds
-        next_look = time.monotonic() + self.settings.worker_interval
-        while self.in_flight:
+        lease in one write per period, and (with `keep_claiming`) fill freed slots. A slot
+        freed on a cluster shows as free a moment later (Ray reports its resources about
+        once a second), so with nothing in flight and a request waiting for room, the fill
+        is tried again a few times before the cycle ends."""
+        now = time.monotonic()
+        next_renewal, next_look = now + self.renew_seconds, now + self.settings.worker_interval
+        retries_left = EMPTY_RETRIES
+        while self.in_flight or (keep_claiming and waiting and retries_left > 0):
             if self.stop_event.wait(self.poll_seconds):
                 self._hand_back_all(report)
                 return
@@ -246,9 +257,11 @@ class Worker:
             if self.in_flight and (now >= next_renewal or self._first_report_due(now)):
                 self._renew_all(report)
                 next_renewal = now + self.renew_seconds
-            if keep_claiming and (ended or now >= next_look) and not self.stop_event.is_set():
+            retry = waiting and not self.in_flight
+            if keep_claiming and (ended or retry or now >= next_look):
+                retries_left = retries_left - 1 if retry and not ended else EMPTY_RETRIES
                 self._reconcile()
-                self._fill(report)
+                waiting = self._fill(report)
                 next_look = now + self.settings.worker_interval
 
     def _first_report_due(self, now: float) -> bool:
