@@ -211,9 +211,12 @@ def test_ten_evaluations_in_flight_make_one_heartbeat_commit_per_period(
     assert kinds.count("Settle") <= 10
     assert set(kinds) == {"Claim", "Heartbeat", "Settle"}
     assert len(commit_titles(hub, RESULTS, results_head)) == 10  # results, samples, log: one
+    requests_made = hub.requests()
+    posts = [r for r in requests_made if r.method == "POST"]
     print(
         f"10 in flight for {elapsed:.1f} s: {len(titles)} queue commits "
-        f"({heartbeats} heartbeats), 10 results commits"
+        f"({heartbeats} heartbeats), 10 results commits; {len(requests_made)} Hub requests "
+        f"({len(posts)} POST: preupload + commit per commit)"
     )
 
 
