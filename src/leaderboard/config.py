@@ -366,7 +366,7 @@ SETTINGS: tuple[Setting, ...] = (
         "lease_seconds",
         "600",
         "A RUNNING request whose worker has not renewed its lease for this long is taken back "
-        "(the worker renews it every third of this while it evaluates).",
+        "(the worker renews all its leases in one write every third of this).",
         _parse_positive_int,
     ),
     Setting(

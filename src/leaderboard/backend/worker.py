@@ -127,7 +127,7 @@ class Worker:
         self.work_dir = work_dir or Path(settings.cache_dir) / "worker"
         self.executor = executor or make_executor(settings)
         self.in_flight: dict[str, InFlight] = {}  # by request path
-        self.renew_seconds = max(1.0, min(60.0, settings.lease_seconds / 3))
+        self.renew_seconds = max(1.0, settings.lease_seconds / 3)
         self.stop_event = threading.Event()
         self._cycle_lock = threading.Lock()
 
