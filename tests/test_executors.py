@@ -34,6 +34,7 @@ from leaderboard.submission import LocalModelSource, ModelFinder
 from test_ray import resize
 from test_worker import (
     current,
+    evaluation_children,
     finder,  # noqa: F401 (a fixture)
     models,  # noqa: F401 (a fixture)
     settings_for,
@@ -244,3 +245,32 @@ def test_the_commit_quota_is_ridden_out_without_losing_a_lease(hub_server, tmp_p
     for request in requests:
         done = current(queue, request)
         assert (done.status, done.attempts) == (Status.FINISHED, 1)
+
+
+def test_stopping_hands_every_running_evaluation_back(
+    tmp_path,
+    finder,  # noqa: F811
+    models,  # noqa: F811
+):
+    settings = settings_for(tmp_path, models).replace(device="auto")
+    queue, results = LocalStore(settings.queue), LocalStore(settings.results)
+    requests = [submit(queue, finder, f"tiny-org/race-{index}") for index in (0, 1)]
+    executor = LocalExecutor(settings, gpus=[Gpu(index, 80.0) for index in range(2)])
+    worker = Worker(queue, results, settings, executor=executor)
+    landed: list = []
+    cycle = threading.Thread(target=lambda: landed.extend(worker.run_cycle()))
+    cycle.start()
+    try:
+        deadline = time.monotonic() + 120
+        while len(worker.in_flight) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(worker.in_flight) == 2
+    finally:
+        worker.stop()
+        cycle.join(timeout=120)
+    assert [r.outcome for r in landed] == [Outcome.STOPPED] * 2
+    for request in requests:
+        back = current(queue, request)
+        assert (back.status, back.attempts, back.progress) == (Status.PENDING, 0, None)
+    assert evaluation_children() == []
+    assert executor.capacity().free_gpus == 2
