@@ -11,6 +11,7 @@ import pytest
 
 from leaderboard.backend.leases import LeaseLost, Queue, results_path_for
 from leaderboard.domain import EvalRequest, ModelType, Precision, Status
+from leaderboard.errors import ConflictError
 from leaderboard.stores import LocalStore
 
 T0 = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
@@ -187,3 +188,33 @@ def test_fail_and_finish_record_their_fields(store):
         "tail",
     )
     assert (finished.status, finished.results_path) == (Status.FINISHED, "org/b/results_x.json")
+
+
+class VagueStore(LocalStore):
+    """A store whose refusals do not say which file moved."""
+
+    def write_many(self, writes, *, message=""):
+        try:
+            return super().write_many(writes, message=message)
+        except ConflictError as exc:
+            raise ConflictError(str(exc)) from None
+
+
+@pytest.mark.parametrize("vague", [False, True])
+def test_several_leases_are_renewed_in_one_write_and_a_taken_one_is_named(tmp_path, vague):
+    store = (VagueStore if vague else LocalStore)(tmp_path / "queue")
+    put(store, request("org/a"), request("org/b"), request("org/c"))
+    mine = queue(store)
+    claims = mine.claim_many(mine.pending(), suite="sample")
+    assert sorted(c.request.model for c in claims) == ["org/a", "org/b", "org/c"]
+    assert len({c.request.job_id for c in claims}) == 3  # claimed together, told apart
+    taken = claims[1]
+    store.write(taken.path, store.read(taken.path))  # reconciled by another worker, say
+    changes = [(c, c.request.with_changes(heartbeat=T0 + timedelta(seconds=20))) for c in claims]
+    renewed, lost = mine.swap_many(changes, "Heartbeat 3 evaluation(s)")
+    assert lost == [taken.path]
+    assert sorted(renewed) == sorted(c.path for c in claims if c is not taken)
+    for claim in renewed.values():
+        assert stored(store, claim.request).heartbeat == T0 + timedelta(seconds=20)
+        assert store.version(claim.path) == claim.version
+    assert stored(store, taken.request).heartbeat == T0  # left as the other worker wrote it

@@ -103,8 +103,8 @@ class Queue:
                 written = self.store.write_many(writes, message=message)
             except (ConflictError, MissingFileError) as exc:
                 moved = set(getattr(exc, "paths", ())) & set(pending)
-                if not moved:  # the store could not say which: none of them is known to hold
-                    return {}, [*lost, *pending]
+                if not moved:  # the store could not say which: one write each tells
+                    return self._swap_each(pending, message, lost)
                 lost += sorted(moved)
                 for path in moved:
                     del pending[path]
@@ -114,6 +114,17 @@ class Queue:
                 for (path, (_, request)), stored in zip(pending.items(), written, strict=True)
             }, lost
         return {}, lost
+
+    def _swap_each(
+        self, pending: dict[str, tuple[str, EvalRequest]], message: str, lost: list[str]
+    ) -> tuple[dict[str, Claimed], list[str]]:
+        written: dict[str, Claimed] = {}
+        for path, (version, request) in pending.items():
+            try:
+                written[path] = self._swap(request, version, message, path)
+            except (ConflictError, MissingFileError):
+                lost.append(path)
+        return written, lost
 
     def claim_many(
         self, candidates: Sequence[tuple[EvalRequest, StoredFile]], *, suite: str

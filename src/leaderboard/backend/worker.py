@@ -260,9 +260,12 @@ class Worker:
             retry = waiting and not self.in_flight
             if keep_claiming and (ended or retry or now >= next_look):
                 retries_left = retries_left - 1 if retry and not ended else EMPTY_RETRIES
-                self._reconcile()
-                waiting = self._fill(report)
                 next_look = now + self.settings.worker_interval
+                try:
+                    self._reconcile()
+                    waiting = self._fill(report)
+                except StoreError as exc:  # the queue is unreachable: keep running what runs
+                    log.warning("Could not look at the queue; trying again later: %s", exc)
 
     def _first_report_due(self, now: float) -> bool:
         """A new evaluation's first progress reaches the queue view a few seconds after it
@@ -276,7 +279,13 @@ class Worker:
         ended = []
         timeout = self.settings.eval_timeout
         for path, flight in list(self.in_flight.items()):
-            outcome = flight.execution.poll()
+            try:
+                outcome = flight.execution.poll()
+            except Exception as exc:  # the executor lost track of it: retried as lost
+                log.exception("Polling the evaluation of %s failed", flight.held.request.model)
+                flight.execution.cancel()
+                reason = f"the {self.executor.name} executor lost it: {one_line(exc)}"
+                outcome = RunOutcome(False, reason, log_tail(flight.execution.log_path), lost=True)
             if outcome is None and time.monotonic() - flight.started > timeout:
                 flight.execution.cancel()
                 tail = log_tail(flight.execution.log_path)
