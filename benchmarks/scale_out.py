@@ -18,6 +18,8 @@ the log coming back through the actor's polls.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -146,6 +148,14 @@ def main() -> int:
     local_wall, local_overheads = run(settings_for("local", device="cpu"), "local", args.models)
     print(f"local: {args.models} evaluations one after the other in {local_wall:.1f} s")
 
+    # On loopback only, with a token of its own (see tests/test_ray.py), set before Ray is
+    # imported: this process joins the cluster.
+    os.environ.update(
+        RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",
+        RAY_AUTH_MODE="token",
+        RAY_AUTH_TOKEN=secrets.token_hex(32),
+        RAY_USAGE_STATS_ENABLED="0",
+    )
     temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
     ray_cli = [sys.executable, "-m", "ray.scripts.scripts"]
     port = common.free_port()

@@ -490,7 +490,7 @@ def test_a_bug_while_evaluating_fails_that_request_and_the_cycle_returns(tmp_pat
         raise RuntimeError("a bug in the worker")
 
     monkeypatch.setattr(worker, "_spec", broken)
-    outcome = worker.run_cycle()
+    (outcome,) = worker.run_cycle()
     assert outcome.outcome.value == "failed"
     failed = read_request(queue, path)
     assert failed.status is Status.FAILED

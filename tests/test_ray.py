@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -45,12 +46,28 @@ SIZES["tiny-org/race-3"] = 14.0
 GPUS_BY_SIZE = {2.0: 1, 3.0: 1, 7.0: 2, 14.0: 4}
 
 
+def loopback_ray_environment() -> dict[str, str]:
+    """Ray on loopback only, with a token of its own. Ray replaces 127.0.0.1 by the
+    machine's routable address unless told it is not forming a multi-machine cluster
+    (`RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`: what it does on a laptop), and since 2.60 a head
+    started by `ray start` asks for a token (the one in ~/.ray/auth_token, whichever earlier
+    run left there, unless given): every process of the test gets this one."""
+    return {
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
+
+
 @pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[str]:
-    """A real Ray head on loopback: 2 CPUs, 4 logical GPUs; stopped afterwards."""
+def ray_cluster() -> Iterator[tuple[str, dict[str, str]]]:
+    """A real Ray head on loopback: 2 CPUs, 4 logical GPUs; stopped afterwards. Yields its
+    address and the environment a process needs to join it."""
     port = free_port()
     temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # socket paths must stay short
     command = [sys.executable, "-m", "ray.scripts.scripts"]
+    environment = loopback_ray_environment()
     started = subprocess.run(
         [
             *command,
@@ -67,17 +84,25 @@ def ray_cluster() -> Iterator[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, **environment},
     )
     assert started.returncode == 0, started.stderr[-3000:]
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", environment
     finally:
-        subprocess.run([*command, "stop", "--force"], capture_output=True, timeout=120)
+        subprocess.run(
+            [*command, "stop", "--force"],
+            capture_output=True,
+            timeout=120,
+            env={**os.environ, **environment},
+        )
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def ray_env(address: str) -> dict[str, str]:
+def ray_env(cluster: tuple[str, dict[str, str]]) -> dict[str, str]:
+    address, environment = cluster
     return {
+        **environment,
         "LEADERBOARD_EXECUTOR": "ray",
         "LEADERBOARD_RAY_ADDRESS": address,
         "LEADERBOARD_GPU_MEMORY_GB": "10",
@@ -102,6 +127,12 @@ def start_worker_process(settings, name: str, **extra: str) -> subprocess.Popen:
         text=True,
         start_new_session=True,
     )
+
+
+def alive(process: subprocess.Popen) -> None:
+    """A worker that died is a failure now, not after the wait's timeout."""
+    if process.poll() is not None:
+        raise AssertionError(f"the worker exited {process.returncode}: {process.stderr.read()}")
 
 
 def stop(process: subprocess.Popen) -> str:
@@ -145,6 +176,7 @@ def test_four_models_run_concurrently_each_once_on_the_gpus_their_size_asks_for(
 
         def all_finished() -> bool:
             nonlocal most_running
+            alive(worker)
             states = [current(queue, r).status for r in requests]
             most_running = max(most_running, states.count(Status.RUNNING))
             assert Status.FAILED not in states, [current(queue, r).failure_reason for r in requests]
@@ -194,7 +226,11 @@ def test_an_actor_killed_mid_evaluation_is_retried_and_finishes_once(
     request = submit(queue, finder, "tiny-org/killed")
     worker = start_worker_process(settings, "ray-worker", **ray_env(ray_cluster))
     try:
-        wait_for(lambda: current(queue, request).status is Status.RUNNING, 120, "the claim")
+        wait_for(
+            lambda: alive(worker) or current(queue, request).status is Status.RUNNING,
+            120,
+            "the claim",
+        )
         (victim,) = wait_for(actor_processes, 120, "the evaluation's Ray actor")
         wait_for(evaluation_children, 60, "the harness child to start")
         os.kill(victim, signal.SIGKILL)
@@ -226,7 +262,9 @@ def test_sigterm_hands_every_running_request_back(
     worker = start_worker_process(settings, "ray-worker", **ray_env(ray_cluster))
     try:
         wait_for(
-            lambda: all(current(queue, r).status is Status.RUNNING for r in requests),
+            lambda: (
+                alive(worker) or all(current(queue, r).status is Status.RUNNING for r in requests)
+            ),
             120,
             "both evaluations to start",
         )

@@ -195,17 +195,24 @@ def _worker(args, settings) -> int:
     from leaderboard.backend.worker import Worker
     from leaderboard.stores import open_store
 
-    worker = Worker(
-        open_store(settings.queue, settings), open_store(settings.results, settings), settings
-    )
     stopping = threading.Event()
+    workers: list[Worker] = []
 
     def stop(signum, frame) -> None:
         stopping.set()
-        worker.stop()
+        for worker in workers:
+            worker.stop()
 
+    # Before the worker exists: connecting to a cluster can take a while, and a SIGTERM
+    # meanwhile is a stop like any other.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    worker = Worker(
+        open_store(settings.queue, settings), open_store(settings.results, settings), settings
+    )
+    workers.append(worker)
+    if stopping.is_set():
+        worker.stop()
     try:
         if args.once:
             try:

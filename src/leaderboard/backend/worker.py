@@ -223,10 +223,9 @@ class Worker:
         except Unavailable:
             self._write_outcomes([self._returned(held, job_dir)], report)
             return
-        except Exception as exc:  # the executor could not start it: this request fails
+        except Exception as exc:  # a bug, or the executor broke: this request fails
             log.exception("Starting %s failed", held.path)
-            reason = f"the {self.executor.name} executor could not start it: {one_line(exc)}"
-            self._write_outcomes([self._failed(held, reason, log_file)], report)
+            self._write_outcomes([self._failed(held, worker_failed(exc), log_file)], report)
             return
         self.in_flight[held.path] = InFlight(held, execution, spec, job_dir, time.monotonic())
         log.info("Evaluating %s (%s) on %s", request.model, self.suite.name, describe(layout))
@@ -250,9 +249,7 @@ class Worker:
                 return
             ended = self._ended()
             if ended:
-                self._write_outcomes(
-                    [self._settled(flight, outcome) for flight, outcome in ended], report
-                )
+                self._write_outcomes([self._settled_or_failed(*pair) for pair in ended], report)
             now = time.monotonic()
             if self.in_flight and (now >= next_renewal or self._first_report_due(now)):
                 self._renew_all(report)
@@ -335,6 +332,14 @@ class Worker:
         self._write_outcomes([self._returned(f.held, f.job_dir) for f in flights], report)
 
     # -- outcomes ------------------------------------------------------------------------------
+
+    def _settled_or_failed(self, flight: InFlight, outcome: RunOutcome) -> Settled:
+        """A bug while publishing fails that request, not the worker."""
+        try:
+            return self._settled(flight, outcome)
+        except Exception as exc:
+            log.exception("Publishing %s failed unexpectedly", flight.held.path)
+            return self._failed(flight.held, worker_failed(exc), flight.execution.log_path)
 
     def _settled(self, flight: InFlight, outcome: RunOutcome) -> Settled:
         held, log_file = flight.held, flight.execution.log_path
@@ -509,6 +514,10 @@ def describe(layout: Layout) -> str:
     if not layout.gpus:
         return "the CPU"
     return f"{layout.gpus} GPU(s), {layout.parallelism.value}"
+
+
+def worker_failed(exc: BaseException) -> str:
+    return f"the worker failed: {one_line(exc)}"
 
 
 def one_line(exc: BaseException, limit: int = 300) -> str:

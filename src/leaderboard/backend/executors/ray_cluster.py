@@ -183,6 +183,10 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, settings: Settings):
+        if not settings.ray_address:
+            # A cluster started here is this machine's alone: on loopback, as Ray keeps one
+            # on a laptop, instead of on the machine's routable address (read at import).
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray
         except ImportError as exc:
