@@ -203,13 +203,18 @@ def _worker(args, settings) -> int:
         for worker in workers:
             worker.stop()
 
-    # Before the worker exists: connecting to a cluster can take a while, and a SIGTERM
-    # meanwhile is a stop like any other.
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    def take_signals() -> None:
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+    # Before the worker exists (connecting to a cluster can take a while, and a SIGTERM
+    # meanwhile is a stop like any other), and again after: `ray.init` installs handlers of
+    # its own that would end the process without handing anything back.
+    take_signals()
     worker = Worker(
         open_store(settings.queue, settings), open_store(settings.results, settings), settings
     )
+    take_signals()
     workers.append(worker)
     if stopping.is_set():
         worker.stop()
