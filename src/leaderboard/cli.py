@@ -203,18 +203,13 @@ def _worker(args, settings) -> int:
         for worker in workers:
             worker.stop()
 
-    def take_signals() -> None:
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-
-    # Before the worker exists (connecting to a cluster can take a while, and a SIGTERM
-    # meanwhile is a stop like any other), and again after: `ray.init` installs handlers of
-    # its own that would end the process without handing anything back.
-    take_signals()
+    # Before the worker exists: connecting to a cluster can take a while, and a SIGTERM
+    # meanwhile is a stop like any other (the ray executor keeps these handlers).
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     worker = Worker(
         open_store(settings.queue, settings), open_store(settings.results, settings), settings
     )
-    take_signals()
     workers.append(worker)
     if stopping.is_set():
         worker.stop()

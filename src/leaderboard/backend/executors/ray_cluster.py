@@ -20,13 +20,17 @@ the node, or from a folder every node sees at the same path (LEADERBOARD_LOCAL_M
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import shutil
+import signal
 import tarfile
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -206,13 +210,14 @@ class RayExecutor:
             "env_vars": {"TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"},
         }
         if not ray.is_initialized():
-            ray.init(
-                address=settings.ray_address or None,
-                runtime_env=runtime_env,
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level=logging.WARNING,
-            )
+            with signals_kept():
+                ray.init(
+                    address=settings.ray_address or None,
+                    runtime_env=runtime_env,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                )
         self._actor_class = ray.remote(max_restarts=0, max_task_retries=0)(EvaluationActor)
         self.gpu_memory_gb = settings.gpu_memory_gb or DEFAULT_GPU_MEMORY_GB
         self.groups: set = set()
@@ -270,6 +275,20 @@ class RayExecutor:
             self.release(group)
         if self.ray.is_initialized():
             self.ray.shutdown()
+
+
+@contextlib.contextmanager
+def signals_kept() -> Iterator[None]:
+    """`ray.init` installs SIGINT/SIGTERM handlers of its own, which end the process at once;
+    the process's own (the worker's: hand everything back, then exit) are put back."""
+    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for sig, handler in kept.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
 
 
 def _resources_line(resources: dict) -> str:
