@@ -29,7 +29,6 @@ import signal
 import tarfile
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -100,9 +99,6 @@ class EvaluationActor:
         self.process.kill()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def pid(self) -> int:
-        return os.getpid()
-
 
 class RayExecution:
     """The worker's side of one actor: polls without blocking, mirrors its log here."""
@@ -114,7 +110,6 @@ class RayExecution:
         self.log_path = log_path
         self.output_dir = output_dir
         self.offset = 0
-        self.started = time.monotonic()
         self.pending = actor.poll.remote(0)
         self.ended = False
 
