@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import json
 import os
 import platform
 import shutil
@@ -417,3 +418,48 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+# -- a worker's queue of tiny models (worker_speed.py, scale_out.py, gpu_check.py) ------------
+
+
+def queue_tiny_model(
+    queue: Path, models: Path, model: str, *, precision: str = "bfloat16", params: float = 0.0
+) -> None:
+    """A PENDING request of the local model `models/<model>` at its current content, as the
+    Submit tab would write it (`params`: billions, as read from larger weights; 0 keeps
+    none)."""
+    from datetime import UTC, datetime
+
+    from leaderboard.domain import EvalRequest, ModelType, Precision, Status
+    from leaderboard.local_models import LocalModels
+
+    request = EvalRequest(
+        model=model,
+        precision=Precision(precision),
+        status=Status.PENDING,
+        revision=LocalModels(models).content_sha(models / model),
+        submitted_time=datetime.now(UTC),
+        model_type=ModelType.PRETRAINED,
+        sender="benchmark",
+        params=params or None,
+    )
+    target = queue / request.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(json.dumps(request.to_json()).encode())
+
+
+def worker_settings(folder: Path, models: Path, **changes):
+    """Settings of a worker on the local stores under `folder`, evaluating the local models
+    under `models` on the `sample` suite."""
+    from leaderboard.config import Settings
+
+    return Settings(
+        queue=str(folder / "queue"),
+        results=str(folder / "results"),
+        cache_dir=str(folder / "cache"),
+        local_models=str(models),
+        suite="sample",
+        batch_size="8",
+        **changes,
+    )

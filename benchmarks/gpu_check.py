@@ -20,16 +20,14 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common
 from leaderboard.backend.worker import Outcome, Worker
-from leaderboard.config import Settings
 from leaderboard.demo_model import build_tiny_model
-from leaderboard.domain import EvalRequest, ModelType, Precision, Status
-from leaderboard.local_models import LocalModels
+from leaderboard.domain import Precision
 from leaderboard.stores import LocalStore
 
 MODEL = "gpu-check/tiny-model"
@@ -78,35 +76,12 @@ def paths() -> list[GpuPath]:
     ]
 
 
-def queue_request(queue: Path, revision: str, check: GpuPath) -> None:
-    request = EvalRequest(
-        model=MODEL,
-        precision=check.precision,
-        status=Status.PENDING,
-        revision=revision,
-        submitted_time=datetime.now(UTC),
-        model_type=ModelType.PRETRAINED,
-        sender="gpu-check",
-        params=check.params,
-    )
-    target = queue / request.path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(orjson.dumps(request.to_json()))
-
-
-def run_path(root: Path, models: Path, revision: str, check: GpuPath, timeout: int) -> str:
+def run_path(root: Path, models: Path, check: GpuPath, timeout: int) -> str:
     folder = root / check.name.split(",")[0].replace(" ", "-") / str(time.monotonic_ns())
-    queue_request(folder / "queue", revision, check)
-    settings = Settings(
-        queue=str(folder / "queue"),
-        results=str(folder / "results"),
-        cache_dir=str(folder / "cache"),
-        local_models=str(models),
-        suite="sample",
-        batch_size="8",
-        eval_timeout=timeout,
-        **check.settings,
+    common.queue_tiny_model(
+        folder / "queue", models, MODEL, precision=check.precision.value, params=check.params
     )
+    settings = common.worker_settings(folder, models, eval_timeout=timeout, **check.settings)
     worker = Worker(LocalStore(settings.queue), LocalStore(settings.results), settings)
     try:
         (result,) = worker.run_cycle()
@@ -140,13 +115,12 @@ def main() -> int:
     try:
         started = time.monotonic()
         models = root / "models"
-        folder = build_tiny_model(models / MODEL)
-        revision = LocalModels(models).content_sha(folder)
+        build_tiny_model(models / MODEL)
         print(f"gpu_check: tiny model built in {time.monotonic() - started:.1f} s", flush=True)
         for check in paths():
             if args.only and args.only not in check.name:
                 continue
-            line = checked(check, gpus, lambda c: run_path(root, models, revision, c, args.timeout))
+            line = checked(check, gpus, lambda c: run_path(root, models, c, args.timeout))
             print(f"gpu_check: {check.name}: {line}", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -17,7 +17,6 @@ the log coming back through the actor's polls.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -27,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,29 +34,9 @@ import common
 from leaderboard.backend.worker import Outcome, Worker
 from leaderboard.config import Settings
 from leaderboard.demo_model import build_tiny_model
-from leaderboard.domain import EvalRequest, ModelType, Precision, Status
-from leaderboard.local_models import LocalModels
 from leaderboard.stores import LocalStore
 
 FIRST_LINE = b"leaderboard: evaluating "
-
-
-def queue_requests(queue: Path, models: Path, names: list[str]) -> None:
-    local = LocalModels(models)
-    for name in names:
-        request = EvalRequest(
-            model=name,
-            precision=Precision.BFLOAT16,
-            status=Status.PENDING,
-            revision=local.content_sha(models / name),
-            submitted_time=datetime.now(UTC),
-            model_type=ModelType.PRETRAINED,
-            sender="benchmark",
-            params=1.0,  # one GPU each
-        )
-        target = queue / request.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(request.to_json()))
 
 
 class Overheads:
@@ -131,18 +109,10 @@ def main() -> int:
         shutil.copytree(first, models / name)
 
     def settings_for(name: str, **changes) -> Settings:
-        folder = root / name
-        queue_requests(folder / "queue", models, names)
-        return Settings(
-            queue=str(folder / "queue"),
-            results=str(folder / "results"),
-            cache_dir=str(folder / "cache"),
-            local_models=str(models),
-            suite="sample",
-            batch_size="8",
-            log_level="WARNING",
-            worker_interval=1,
-            **changes,
+        for model in names:  # one GPU each
+            common.queue_tiny_model(root / name / "queue", models, model, params=1.0)
+        return common.worker_settings(
+            root / name, models, log_level="WARNING", worker_interval=1, **changes
         )
 
     local_wall, local_overheads = run(settings_for("local", device="cpu"), "local", args.models)

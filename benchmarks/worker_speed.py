@@ -13,14 +13,12 @@ figures measure overhead around the harness, not model compute.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,26 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 from leaderboard.backend.spec import build_spec
 from leaderboard.demo_model import build_tiny_model
-from leaderboard.domain import EvalRequest, ModelType, Precision, Status
+from leaderboard.domain import EvalRequest, Precision
 from leaderboard.local_models import LocalModels
 from leaderboard.suites import get_suite
 
 MODEL = "bench-org/tiny-model"
-
-
-def queue_one_request(queue: Path, revision: str) -> None:
-    request = EvalRequest(
-        model=MODEL,
-        precision=Precision.BFLOAT16,
-        status=Status.PENDING,
-        revision=revision,
-        submitted_time=datetime.now(UTC),
-        model_type=ModelType.PRETRAINED,
-        sender="benchmark",
-    )
-    target = queue / request.path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(request.to_json()))
 
 
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
@@ -100,7 +83,7 @@ def main() -> int:
         shutil.rmtree(root / "cli", ignore_errors=True)
         baseline.append(timed(baseline_command, env, root))
         run = root / f"run{index}"
-        queue_one_request(run / "queue", revision)
+        common.queue_tiny_model(run / "queue", models, MODEL)
         worker_env = {
             **env,
             "LEADERBOARD_QUEUE": str(run / "queue"),

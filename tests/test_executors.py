@@ -169,6 +169,25 @@ def hub_stores(hub, tmp_path: Path) -> tuple[HubStore, HubStore]:
     )
 
 
+def hub_worker(
+    hub, tmp_path: Path, tiny_model: Path, names: list[str], *, lease_seconds: int
+) -> tuple[Worker, list]:
+    """A worker on two fresh Hub repos with one logical GPU per model, and the models'
+    requests, submitted."""
+    hub.create_repo(REQUESTS)
+    hub.create_repo(RESULTS)
+    local = tmp_path / "models"
+    for name in names:
+        shutil.copytree(tiny_model, local / name)
+    queue, results = hub_stores(hub, tmp_path)
+    finder_here = ModelFinder(local=LocalModelSource(local))
+    requests = [submit(queue, finder_here, name) for name in names]
+    settings = settings_for(tmp_path, local, lease_seconds=lease_seconds).replace(device="auto")
+    gpus = [Gpu(index, 80.0) for index in range(len(names))]
+    worker = Worker(queue, results, settings, executor=LocalExecutor(settings, gpus=gpus))
+    return worker, requests
+
+
 def commit_titles(hub, repo: str, since: str) -> list[str]:
     titles = []
     for commit in hub.commits(repo):
@@ -182,18 +201,9 @@ def test_ten_evaluations_in_flight_make_one_heartbeat_commit_per_period(
     hub_server, tmp_path, tiny_model
 ):
     hub = hub_server
-    hub.create_repo(REQUESTS)
-    hub.create_repo(RESULTS)
-    local = tmp_path / "models"
     names = [f"tiny-org/scale-{index}" for index in range(10)]
-    for name in names:
-        shutil.copytree(tiny_model, local / name)
-    queue, results = hub_stores(hub, tmp_path)
-    finder_here = ModelFinder(local=LocalModelSource(local))
-    requests = [submit(queue, finder_here, name) for name in names]
-    settings = settings_for(tmp_path, local, lease_seconds=6).replace(device="auto")
-    executor = LocalExecutor(settings, gpus=[Gpu(index, 80.0) for index in range(10)])
-    worker = Worker(queue, results, settings, executor=executor)
+    worker, requests = hub_worker(hub, tmp_path, tiny_model, names, lease_seconds=6)
+    queue = worker.queue.store
     assert worker.renew_seconds == 2.0
     queue_head, results_head = hub.head(REQUESTS), hub.head(RESULTS)
     hub.clear_log()
@@ -223,18 +233,9 @@ def test_ten_evaluations_in_flight_make_one_heartbeat_commit_per_period(
 
 def test_the_commit_quota_is_ridden_out_without_losing_a_lease(hub_server, tmp_path, tiny_model):
     hub = hub_server
-    hub.create_repo(REQUESTS)
-    hub.create_repo(RESULTS)
-    local = tmp_path / "models"
     names = ["tiny-org/quota-0", "tiny-org/quota-1"]
-    for name in names:
-        shutil.copytree(tiny_model, local / name)
-    queue, results = hub_stores(hub, tmp_path)
-    finder_here = ModelFinder(local=LocalModelSource(local))
-    requests = [submit(queue, finder_here, name) for name in names]
-    settings = settings_for(tmp_path, local, lease_seconds=9).replace(device="auto")
-    executor = LocalExecutor(settings, gpus=[Gpu(index, 80.0) for index in range(2)])
-    worker = Worker(queue, results, settings, executor=executor)
+    worker, requests = hub_worker(hub, tmp_path, tiny_model, names, lease_seconds=9)
+    queue = worker.queue.store
     hub.clear_log()
     hub.limit_commits(1, window_seconds=3.0)  # the claim; the first heartbeat must wait
     landed = worker.run_cycle()
