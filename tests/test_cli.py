@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, V1_LABELS, eval_request, write_json
+from leaderboard.query import to_records
 from test_table import EXPECTED_ORDER
 
 V2_BENCHMARKS = ["IFEval", "BBH", "MATH Lvl 5", "GPQA", "MUSR", "MMLU-PRO"]
@@ -240,6 +241,25 @@ def test_status_json_groups_the_queue_and_gives_failure_reasons(cli, demo_stores
     text = cli("status").stdout
     assert "FAILED (1)" in text and "FINISHED (12)" in text
     assert "CUDA out of memory at batch size 1" in text
+
+
+def test_table_parquet_holds_the_rows_table_json_prints(cli, tmp_path):
+    import pandas as pd
+
+    view = ("--search", "carbon", "--sort", "gsm8k", "--columns", "average,gsm8k,precision")
+    expected = ok_json(cli("table", "--json", *view))
+    target = tmp_path / "board.parquet"
+    result = cli("table", "--parquet", str(target), *view)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{len(expected)} rows -> {target}"
+    read = to_records(pd.read_parquet(target))
+    assert read == expected and len(read) == 7  # CarbonVillain x5, StopCarbon x2
+    assert list(read[0]) == list(expected[0])
+    assert not list(tmp_path.glob(".*.tmp"))  # nothing left beside it
+
+    refused = cli("table", "--parquet", str(tmp_path / "no-such-folder" / "x.parquet"))
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: cannot write ") and "Traceback" not in refused.stderr
 
 
 def test_demo_data_writes_synthetic_models_the_table_reads(cli, tmp_path):

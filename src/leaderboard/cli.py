@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import orjson
 
@@ -81,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     output = table.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="an array of objects (default)")
     output.add_argument("--csv", action="store_true", help="CSV with the displayed headers")
+    output.add_argument(
+        "--parquet", metavar="FILE", help="write the rows to a Parquet file (displayed headers)"
+    )
     table.add_argument("--suite", help="board to print (default: the app's first board)")
     table.add_argument("--search", default="", help="as in the search box: `a;b @license:mit`")
     table.add_argument(
@@ -289,9 +294,28 @@ def _table(args, settings) -> int:
     if args.csv:
         rows.to_csv(sys.stdout, index=False, lineterminator="\n")
         return 0
+    if args.parquet:
+        try:
+            write_parquet(rows, Path(args.parquet))
+        except OSError as exc:
+            print(f"error: cannot write {args.parquet}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        print(f"{len(rows)} rows -> {args.parquet}")
+        return 0
     records = to_records(rows)
     sys.stdout.write(orjson.dumps(records, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0
+
+
+def write_parquet(rows, target: Path) -> None:
+    """The rows as a Parquet file, whole or not at all: written beside the target, then
+    renamed over it."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        rows.to_parquet(temporary, index=False)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _model(args, settings) -> int:
