@@ -24,6 +24,7 @@ import pytest
 
 from conftest import free_port
 from leaderboard.domain import Status
+from leaderboard.stores import LocalStore
 from test_worker import (
     board_scores,
     current,
@@ -162,8 +163,6 @@ def test_four_models_run_concurrently_each_once_on_the_gpus_their_size_asks_for(
     models,  # noqa: F811
 ):
     settings = settings_for(tmp_path, models)
-    from leaderboard.stores import LocalStore
-
     queue, results = LocalStore(settings.queue), LocalStore(settings.results)
     requests = []
     for model, params in SIZES.items():
@@ -220,8 +219,6 @@ def test_an_actor_killed_mid_evaluation_is_retried_and_finishes_once(
     models,  # noqa: F811
 ):
     settings = settings_for(tmp_path, models)
-    from leaderboard.stores import LocalStore
-
     queue, results = LocalStore(settings.queue), LocalStore(settings.results)
     request = submit(queue, finder, "tiny-org/killed")
     worker = start_worker_process(settings, "ray-worker", **ray_env(ray_cluster))
@@ -255,8 +252,6 @@ def test_sigterm_hands_every_running_request_back(
     models,  # noqa: F811
 ):
     settings = settings_for(tmp_path, models)
-    from leaderboard.stores import LocalStore
-
     queue = LocalStore(settings.queue)
     requests = [submit(queue, finder, f"tiny-org/race-{i}") for i in (0, 1)]
     worker = start_worker_process(settings, "ray-worker", **ray_env(ray_cluster))

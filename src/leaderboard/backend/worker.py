@@ -32,7 +32,6 @@ from leaderboard.backend.executors import (
     Execution,
     Executor,
     Unavailable,
-    fits,
     make_executor,
 )
 from leaderboard.backend.leases import (
@@ -45,7 +44,7 @@ from leaderboard.backend.leases import (
     taken_back,
     unclaimable,
 )
-from leaderboard.backend.publish import log_write, publish_results
+from leaderboard.backend.publish import log_path_for, publish_log, publish_results
 from leaderboard.backend.resources import DoesNotFit, Layout, layout_for
 from leaderboard.backend.runner import RunOutcome, log_tail, read_progress
 from leaderboard.backend.spec import EvalSpec, UnsupportedRequest, build_spec, is_commit
@@ -173,9 +172,8 @@ class Worker:
         order (the first that does not fit waits for room: no model jumps the queue), and
         start them. One no slot can ever hold is FAILED with the figures. True when a
         request was left waiting for room."""
-        capacity = self.executor.capacity()
-        room = Room(capacity.free_gpus, capacity.free_cpu_slots)
-        if room.empty and self.in_flight:
+        capacity = room = self.executor.capacity()
+        if room.full and self.in_flight:
             return True  # room comes when one of them ends, which fills again
         waiting = False
         plan: dict[str, Layout] = {}
@@ -189,9 +187,10 @@ class Worker:
             if problem:
                 self.queue.refuse(request, stored, problem)
                 continue
-            if not room.take(layout):
+            if not room.fits(layout):
                 waiting = True
                 break
+            room = room.without(layout)
             plan[stored.path] = layout
             candidates.append((request, stored))
         for held in self.queue.claim_many(candidates, suite=self.suite.name):
@@ -214,8 +213,6 @@ class Worker:
         log_file = job_dir / "eval.log"
         try:
             spec = self._spec(request, job_dir / "output", layout)
-            if not self.executor.fits_now(layout):  # taken meanwhile (a shared cluster)
-                raise Unavailable(f"no free slot of {layout.gpus} GPU(s) now")
             execution = self.executor.start(spec, layout, log_path=log_file)
         except UnsupportedRequest as exc:
             self._write_outcomes([self._failed(held, str(exc), log_file)], report)
@@ -371,20 +368,14 @@ class Worker:
         except (OSError, ValueError, StoreError) as exc:
             return self._failed(held, f"publishing the results failed: {one_line(exc)}", log_file)
         log.info("Finished %s in %.0f s: %s", request.model, outcome.seconds, results_path)
-        update = finished(
-            request, results_path=results_path, log_path=log_write(log_file, request).path
-        )
+        update = finished(request, results_path=results_path, log_path=log_path_for(request))
         return Settled(held, update, CycleResult(Outcome.FINISHED, request.model), flight.job_dir)
 
     def _failed(self, held: Claimed, reason: str, log_file: Path | None, tail: str = "") -> Settled:
         log_path = ""
         if log_file is not None and log_file.exists():
-            write = log_write(log_file, held.request)
             try:
-                self.results.write(
-                    write.path, write.data, message=f"Evaluation log of {held.request.model}"
-                )
-                log_path = write.path
+                log_path = publish_log(log_file, held.request, self.results)
             except (OSError, ValueError, StoreError) as exc:  # the reason still reaches the request
                 log.warning("Could not publish the log of %s: %s", held.path, exc)
         log.warning("Failed %s: %s", held.request.model, reason)
@@ -486,28 +477,6 @@ class Worker:
         if folder is None or self.local.content_sha(folder) == spec.commit:
             return ""
         return f"The local model {request.model} changed while it was evaluated; submit it again."
-
-
-@dataclass
-class Room:
-    """Free slots while a claim is planned: GPUs, or CPU-only evaluations."""
-
-    gpus: int
-    cpu_slots: int
-
-    @property
-    def empty(self) -> bool:
-        return self.gpus <= 0 and self.cpu_slots <= 0
-
-    def take(self, layout: Layout) -> bool:
-        capacity = Capacity(0, 0, self.gpus, self.cpu_slots)
-        if not fits(layout, capacity):
-            return False
-        if layout.gpus:
-            self.gpus -= layout.gpus
-        else:
-            self.cpu_slots -= 1
-        return True
 
 
 def describe(layout: Layout) -> str:

@@ -16,7 +16,6 @@ from leaderboard.backend.executors.base import (
     Execution,
     Executor,
     Unavailable,
-    fits,
 )
 from leaderboard.config import Settings
 from leaderboard.errors import ConfigError, unknown
@@ -59,6 +58,5 @@ __all__ = [
     "Unavailable",
     "executor_factory",
     "executor_names",
-    "fits",
     "make_executor",
 ]

@@ -9,13 +9,15 @@ progress bars, read for the queue view), and lm-eval's output folder on this mac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from leaderboard.backend.resources import Layout
 from leaderboard.backend.runner import RunOutcome
 from leaderboard.backend.spec import EvalSpec
+
+DEFAULT_GPU_MEMORY_GB = 80.0  # an A100's or H100's, where nothing says otherwise
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,22 @@ class Capacity:
     gpu_memory_gb: float  # memory of one of those GPUs
     free_gpus: int  # GPUs free now
     free_cpu_slots: int  # evaluations without a GPU that can start now
+
+    @property
+    def full(self) -> bool:
+        return self.free_gpus <= 0 and self.free_cpu_slots <= 0
+
+    def fits(self, layout: Layout) -> bool:
+        if layout.gpus == 0:
+            return self.free_cpu_slots > 0
+        return layout.gpus <= self.free_gpus
+
+    def without(self, layout: Layout) -> Capacity:
+        """What is left once an evaluation of `layout` has its slot (the worker plans a
+        claim of several with it)."""
+        if layout.gpus:
+            return replace(self, free_gpus=self.free_gpus - layout.gpus)
+        return replace(self, free_cpu_slots=self.free_cpu_slots - 1)
 
 
 class Execution(Protocol):
@@ -48,13 +66,9 @@ class Executor(Protocol):
 
     def capacity(self) -> Capacity: ...
 
-    def fits_now(self, layout: Layout) -> bool:
-        """Whether an evaluation of this layout can start at once."""
-        ...
-
     def start(self, spec: EvalSpec, layout: Layout, *, log_path: Path) -> Execution:
-        """Start the evaluation on a free slot of `layout`'s size (the caller checked
-        `fits_now`)."""
+        """Start the evaluation on a free slot of `layout`'s size; Unavailable when there
+        is none after all (the caller planned by `capacity`, which others may have used)."""
         ...
 
     def close(self) -> None:
@@ -66,9 +80,3 @@ class Executor(Protocol):
 class Unavailable(Exception):
     """No slot of the size asked is free after all (a cluster shared with others, where the
     free resources seen a moment ago were taken): the request goes back to the queue."""
-
-
-def fits(layout: Layout, capacity: Capacity) -> bool:
-    if layout.gpus == 0:
-        return capacity.free_cpu_slots > 0
-    return layout.gpus <= capacity.free_gpus

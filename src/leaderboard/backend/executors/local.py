@@ -16,15 +16,13 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leaderboard.backend.executors.base import Capacity, fits
+from leaderboard.backend.executors.base import DEFAULT_GPU_MEMORY_GB, Capacity, Unavailable
 from leaderboard.backend.resources import Layout
 from leaderboard.backend.runner import EvaluationProcess, RunOutcome
 from leaderboard.backend.spec import EvalSpec
 from leaderboard.config import Settings
 
 log = logging.getLogger(__name__)
-
-DEFAULT_GPU_MEMORY_GB = 80.0  # an A100's or H100's, where nothing says otherwise
 
 
 @dataclass(frozen=True)
@@ -126,11 +124,11 @@ class LocalExecutor:
         )
 
     def fits_now(self, layout: Layout) -> bool:
-        return fits(layout, self.capacity())
+        return self.capacity().fits(layout)
 
     def start(self, spec: EvalSpec, layout: Layout, *, log_path: Path) -> LocalExecution:
         if not self.fits_now(layout):
-            raise RuntimeError(f"no free slot of {layout.gpus} GPUs")  # the worker checks first
+            raise Unavailable(f"no free slot of {layout.gpus} GPU(s) here")
         taken = tuple(self.free[: layout.gpus])
         del self.free[: layout.gpus]
         self.cpu_busy = self.cpu_busy or not taken

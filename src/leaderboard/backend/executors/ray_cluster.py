@@ -36,7 +36,7 @@ from pathlib import Path
 import orjson
 
 import leaderboard
-from leaderboard.backend.executors.base import Capacity, Unavailable, fits
+from leaderboard.backend.executors.base import DEFAULT_GPU_MEMORY_GB, Capacity, Unavailable
 from leaderboard.backend.resources import Layout
 from leaderboard.backend.runner import RunOutcome, log_tail
 from leaderboard.backend.spec import EvalSpec
@@ -44,7 +44,6 @@ from leaderboard.config import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GPU_MEMORY_GB = 80.0  # an A100's or H100's, the leaderboard's cluster
 PLACEMENT_SECONDS = 30.0  # how long a reservation may wait for its node
 COLLECT_SECONDS = 600.0  # how long the output folder may take to come back
 
@@ -234,9 +233,6 @@ class RayExecutor:
             free_gpus=int(free.get("GPU", 0)),
             free_cpu_slots=int(free.get("CPU", 0)) if largest == 0 else 0,
         )
-
-    def fits_now(self, layout: Layout) -> bool:
-        return fits(layout, self.capacity())
 
     def start(self, spec: EvalSpec, layout: Layout, *, log_path: Path) -> RayExecution:
         bundle = {"GPU": float(layout.gpus)} if layout.gpus else {"CPU": 1.0}
