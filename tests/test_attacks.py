@@ -347,10 +347,16 @@ def test_hostile_model_names_show_as_their_characters(browser, hostile_url):
             ".map(e => e.getAttribute('title').length)"
         )
         assert max(titles) == 2_000  # the long name, in full up to the cap, on hover
-        header = page.locator('#instant-board thead th[data-key="average"]')
-        header.wait_for(state="visible")  # a redraw (the page's load events) replaces it
-        average = header.bounding_box()
-        assert average is not None and average["x"] < 1200, "a long name pushed the scores away"
+        # Read in one step inside the page: a redraw (the page's load events) may replace the
+        # header between a locator's wait and its measurement.
+        average_x = page.wait_for_function(
+            """() => {
+                const th = document.querySelector('#instant-board thead th[data-key="average"]');
+                const box = th && th.getBoundingClientRect();
+                return box && box.width > 0 ? box.x : null;
+            }"""
+        ).json_value()
+        assert average_x < 1200, "a long name pushed the scores away"
         assert visitor.refused == [] and visitor.dialogs == [] and visitor.errors == []
     finally:
         visitor.context.close()
