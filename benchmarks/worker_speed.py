@@ -9,10 +9,16 @@ model, wall time of the whole process: reconcile, claim, the harness in a child 
 publish (results, samples, log) and FINISHED. Runs alternate (baseline, ours, baseline, ...)
 so that both see the same machine. The model is a tiny random Llama built offline, so the
 figures measure overhead around the harness, not model compute.
+
+The cost of the efficiency pass (issue 14): the same worker cycle with the pass turned off
+(`LEADERBOARD_EFFICIENCY_SECONDS=0`) runs in the same rotation; the pass's share is printed
+both as the wall-time difference and as the pass's own time (`pass_seconds` in the results
+file) over the evaluation's (`evaluation_seconds`: load and benchmarks).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -78,47 +84,64 @@ def main() -> int:
     baseline_command = [sys.executable, "-m", "lm_eval", *command[1:]]
     print("baseline:", " ".join(command))
     print("ours:     python -m leaderboard worker --once (one PENDING request)")
-    baseline, ours = [], []
+    baseline, ours, without, shares = [], [], [], []
     for index in range(args.repeats):
         shutil.rmtree(root / "cli", ignore_errors=True)
         baseline.append(timed(baseline_command, env, root))
-        run = root / f"run{index}"
-        common.queue_tiny_model(run / "queue", models, MODEL)
-        worker_env = {
-            **env,
-            "LEADERBOARD_QUEUE": str(run / "queue"),
-            "LEADERBOARD_RESULTS": str(run / "results"),
-            "LEADERBOARD_CACHE_DIR": str(run / "cache"),
-        }
-        command_ours = [sys.executable, "-m", "leaderboard", "worker", "--once"]
-        ours.append(timed(command_ours, worker_env, root))
-        published = list((run / "results").rglob("results_*.json"))
-        if len(published) != 1:
-            raise RuntimeError(f"the worker published {len(published)} results files")
-        print(f"run {index + 1}: lm_eval {baseline[-1]:.2f} s, worker --once {ours[-1]:.2f} s")
-    base, mine = statistics.median(baseline), statistics.median(ours)
+        seconds, efficiency = worker_cycle(root / f"run{index}", env, models, root)
+        ours.append(seconds)
+        shares.append(efficiency["pass_seconds"] / efficiency["evaluation_seconds"])
+        seconds, efficiency = worker_cycle(root / f"off{index}", env, models, root, pass_off=True)
+        without.append(seconds)
+        if efficiency is not None:
+            raise RuntimeError("LEADERBOARD_EFFICIENCY_SECONDS=0 still measured efficiency")
+        print(
+            f"run {index + 1}: lm_eval {baseline[-1]:.2f} s, worker --once {ours[-1]:.2f} s, "
+            f"without the efficiency pass {without[-1]:.2f} s, pass / evaluation "
+            f"{shares[-1]:.1%}"
+        )
+    base, mine, off = (statistics.median(x) for x in (baseline, ours, without))
+    runs = [
+        ("lm_eval run (baseline)", baseline),
+        ("worker --once (ours)", ours),
+        ("worker --once, no efficiency pass", without),
+    ]
     common.print_table(
         ["measure", "median", "min", "max", "runs"],
         [
-            [
-                "lm_eval run (baseline)",
-                f"{base:.2f} s",
-                f"{min(baseline):.2f} s",
-                f"{max(baseline):.2f} s",
-                len(baseline),
-            ],
-            [
-                "worker --once (ours)",
-                f"{mine:.2f} s",
-                f"{min(ours):.2f} s",
-                f"{max(ours):.2f} s",
-                len(ours),
-            ],
+            [name, *(f"{f(times):.2f} s" for f in (statistics.median, min, max)), len(times)]
+            for name, times in runs
         ],
         title="One evaluation of the sample suite on a tiny model (wall time of the process)",
     )
-    print(f"\nratio ours / baseline: {mine / base:.2f} (the issue's bound: at most 1.10)")
+    print(f"\nratio ours / baseline: {mine / base:.2f} (issue 4's bound: at most 1.10)")
+    print(f"ratio without the pass / baseline: {off / base:.2f}")
+    print(
+        f"efficiency pass: {mine - off:+.2f} s of wall time ({mine / off - 1:+.1%}); its own "
+        f"time / the evaluation's (load + benchmarks), median: {statistics.median(shares):.1%}"
+    )
     return 0
+
+
+def worker_cycle(
+    run: Path, env: dict[str, str], models: Path, cwd: Path, *, pass_off: bool = False
+) -> tuple[float, dict | None]:
+    """`worker --once` on a fresh queue holding the tiny model: its wall time, and the
+    results file's `efficiency` object (None when the pass was off)."""
+    common.queue_tiny_model(run / "queue", models, MODEL)
+    worker_env = {
+        **env,
+        "LEADERBOARD_QUEUE": str(run / "queue"),
+        "LEADERBOARD_RESULTS": str(run / "results"),
+        "LEADERBOARD_CACHE_DIR": str(run / "cache"),
+    }
+    if pass_off:
+        worker_env["LEADERBOARD_EFFICIENCY_SECONDS"] = "0"
+    seconds = timed([sys.executable, "-m", "leaderboard", "worker", "--once"], worker_env, cwd)
+    published = list((run / "results").rglob("results_*.json"))
+    if len(published) != 1:
+        raise RuntimeError(f"the worker published {len(published)} results files")
+    return seconds, json.loads(published[0].read_text()).get("efficiency")
 
 
 if __name__ == "__main__":

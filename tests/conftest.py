@@ -43,6 +43,8 @@ V1_LABELS = [
     "Hub License",
     "Hub ❤️",
     "CO₂ cost (kg)",
+    "Speed (tokens/s)",
+    "Context (tokens)",
 ]
 
 

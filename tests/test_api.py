@@ -243,6 +243,8 @@ def test_new_and_deleted_files_show_up_without_a_restart(app, client):
             "Hub License": "apache-2.0",
             "Hub ❤️": 0,
             "CO₂ cost (kg)": None,
+            "Speed (tokens/s)": None,
+            "Context (tokens)": None,
         }
         assert models(rows[1:]) == ALL
         finished = client.predict(api_name="/queue")["finished"]

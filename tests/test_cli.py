@@ -120,6 +120,8 @@ def test_table_json_and_csv_print_the_default_board_as_shown(cli):
         "Hub License": "cc-by-nc-sa-4.0",
         "Hub ❤️": 6,
         "CO₂ cost (kg)": None,
+        "Speed (tokens/s)": None,
+        "Context (tokens)": None,
     }
     assert all(re.fullmatch(r"[\w.-]+/[\w.-]+", row["Model"]) for row in rows)
 

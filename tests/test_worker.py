@@ -10,6 +10,7 @@ evaluate each request once; a worker killed mid-evaluation loses nothing.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -136,10 +137,14 @@ def evaluation_children() -> list[str]:
     return [line for line in listed.splitlines() if "leaderboard.backend.evaluate" in line]
 
 
-def board_scores(settings: Settings, model: str) -> dict[str, float]:
+def board_row(settings: Settings, model: str):
     results, queue = LocalStore(settings.results), LocalStore(settings.queue)
     board = TableLoader(results, queue, settings, use_cache=False).load().board("sample")
-    row = board.set_index("model").loc[model]
+    return board.set_index("model").loc[model]
+
+
+def board_scores(settings: Settings, model: str) -> dict[str, float]:
+    row = board_row(settings, model)
     keys = [key for b in SUITE.benchmarks for key in (b.key, f"{b.key}_raw")]
     return {key: float(row[key]) for key in keys}
 
@@ -161,7 +166,26 @@ def test_a_submitted_model_is_evaluated_and_shows_the_command_lines_scores(
     assert published["config"]["model_name"] == "tiny-org/good"
     assert published["config"]["model_sha"] == request.revision
     assert published["config"]["model_dtype"] == "torch.bfloat16"
-    assert "Running loglikelihood requests" in results.read(finished.log_path).decode()
+    log_text = results.read(finished.log_path).decode()
+    assert "Running loglikelihood requests" in log_text
+    assert "leaderboard: efficiency: " in log_text
+    assert published["config"]["model"] == "hf"  # as the command line names it, not a path
+    efficiency = parse_results(published).efficiency
+    assert efficiency is not None and efficiency.complete, published.get("efficiency")
+    # Real figures from the tiny model on this CPU, in plausible units.
+    assert 1 < efficiency.tokens_per_second < 1e6
+    assert efficiency.tokens_per_second_batch > 0 and efficiency.batch_size == 8
+    assert 0 < efficiency.ttft_ms < 60_000
+    assert 0 < efficiency.load_seconds < efficiency.evaluation_seconds < 600
+    assert 0.05 < efficiency.peak_memory_gb < 64 and efficiency.memory_kind == "rss"
+    assert efficiency.gpu_count == 0 and efficiency.gpu_hours is None  # no GPU, no GPU-hours
+    assert efficiency.hardware.startswith("CPU: ") and efficiency.backend == "hf"
+    assert efficiency.dtype == "bfloat16" and efficiency.context_window == 512
+    assert efficiency.prompt_tokens == (64, 448) and efficiency.output_tokens == 64
+    row = board_row(settings, "tiny-org/good")
+    assert row["tokens_per_second"] == efficiency.tokens_per_second
+    assert row["context_window"] == 512 and row["hardware"] == efficiency.hardware
+    assert math.isnan(row["score_per_gpu_hour"])  # a CPU has no GPU-hours
     details = [f.path for f in results.list_files(suffix=".jsonl")]
     assert sorted(Path(p).name for p in details) == [
         "samples_sample_gen.jsonl",
@@ -262,7 +286,10 @@ def test_two_workers_racing_on_one_queue_evaluate_each_request_once(
     queue, results = stores
     requests = [submit(queue, finder, f"tiny-org/race-{i}") for i in range(5)]
     settings = settings_for(tmp_path, models)
-    workers = [start_forever(settings, name) for name in ("worker-a", "worker-b")]
+    workers = [  # without the efficiency pass: the results file has no `efficiency` object
+        start_forever(settings, name, LEADERBOARD_EFFICIENCY_SECONDS="0")
+        for name in ("worker-a", "worker-b")
+    ]
     try:
         wait_for(
             lambda: all(current(queue, r).status is Status.FINISHED for r in requests),
@@ -281,6 +308,7 @@ def test_two_workers_racing_on_one_queue_evaluate_each_request_once(
     assert sorted(p.split("/results_")[0] for p in result_files) == [
         f"tiny-org/race-{i}" for i in range(5)
     ]
+    assert not any("efficiency" in json.loads(results.read(path)) for path in result_files)
 
 
 def test_a_worker_killed_mid_evaluation_loses_nothing(tmp_path, stores, finder, models):

@@ -333,6 +333,17 @@ def _model(args, settings) -> int:
     return 0
 
 
+def _efficiency_lines(efficiency) -> list[str]:
+    if efficiency is None:
+        return []
+    speed, ttft = efficiency.tokens_per_second, efficiency.ttft_ms
+    return [
+        f"efficiency: {'-' if speed is None else f'{speed:.1f}'} tokens/s at batch size 1, "
+        f"time to first token {'-' if ttft is None else f'{ttft:.0f}'} ms, "
+        f"on {efficiency.hardware or 'unknown hardware'} ({efficiency.backend or '-'})"
+    ]
+
+
 def profile_text(profile) -> str:
     """The model page as plain text (a terminal shows it as it is)."""
 
@@ -355,6 +366,7 @@ def profile_text(profile) -> str:
         f"{request.license or '-'}; params (B): {request.params_b or '-'}",
         f"sha: {request.model_sha or '-'}; submitted: {request.submitted or '-'}",
         f"harness: {profile.provenance.harness or '-'}; results: {profile.results_path or '-'}",
+        *_efficiency_lines(profile.efficiency),
         "",
         "reproduce:" if profile.command else profile.command_note,
     ]

@@ -362,6 +362,15 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_batch_size,
     ),
     Setting(
+        "LEADERBOARD_EFFICIENCY_SECONDS",
+        "efficiency_seconds",
+        "120",
+        "Time bound of the efficiency pass run after each evaluation on the same hardware "
+        "(output speed, time to first token, load time, peak memory: see README, "
+        "Efficiency); `0` turns the pass off.",
+        _parse_seconds,
+    ),
+    Setting(
         "LEADERBOARD_LEASE_SECONDS",
         "lease_seconds",
         "600",
@@ -425,6 +434,7 @@ class Settings:
     device: str = "auto"
     lm_eval_backend: str = "hf"
     batch_size: str = "auto"
+    efficiency_seconds: int = 120
     lease_seconds: int = 600
     max_attempts: int = 3
     eval_timeout: int = 86400

@@ -18,6 +18,7 @@ import pandas as pd
 
 from leaderboard.backend.spec import UnsupportedRequest, lm_eval_command
 from leaderboard.domain import Precision, WeightType, parse_results
+from leaderboard.domain.efficiency import Efficiency
 from leaderboard.domain.names import is_repo_id
 from leaderboard.domain.provenance import Provenance, read_provenance
 from leaderboard.errors import LeaderboardError, UnknownNameError
@@ -109,6 +110,7 @@ class ModelProfile:
     details: tuple[DetailsFile, ...]
     history: tuple[HistoryEntry, ...]
     co2_kg: float | None
+    efficiency: Efficiency | None  # the newest results file's efficiency pass, if any
     evaluated: str
     precisions: tuple[str, ...]  # of this model on this board, for links to the others
 
@@ -255,6 +257,9 @@ def build_profile(
         details=details,
         history=tuple(_history(parsed, paths, suite)),
         co2_kg=_number(row["co2_kg"]),
+        efficiency=next(
+            (parsed[p].efficiency for p in paths if p in parsed and parsed[p].efficiency), None
+        ),
         evaluated=str(row["evaluated"]),
         precisions=tuple(sorted(board.loc[board["model"] == model, "precision"].astype(str))),
     )

@@ -4,7 +4,7 @@ duplicates).
 
 The results file is lm-eval's own output (several runs of a suite merged into one) plus
 `config.model_name`, `config.model_sha` and `config.model_dtype`, as the leaderboard's results
-dataset has them, so other tools read it too.
+dataset has them, so other tools read it too, and the efficiency pass's `efficiency` object.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import orjson
 
 from leaderboard.backend.leases import results_path_for
 from leaderboard.domain import EvalRequest, Precision
+from leaderboard.domain.efficiency import KEY as EFFICIENCY_KEY
 from leaderboard.samples import details_path, task_of_samples_file
 from leaderboard.stores import FileWrite, Store
 
@@ -64,6 +65,9 @@ def merged_results(output_dir: Path, request: EvalRequest, *, model_sha: str = "
     )
     merged["config"] = config
     merged.setdefault("date", datetime.now(UTC).timestamp())
+    efficiency = output_dir / "efficiency.json"  # the child's efficiency pass, when it ran
+    if efficiency.is_file():
+        merged[EFFICIENCY_KEY] = orjson.loads(efficiency.read_bytes())
     return merged
 
 

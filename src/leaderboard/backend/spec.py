@@ -48,6 +48,7 @@ class EvalSpec:
     processes: int = 1  # >1: `accelerate launch` data parallel over that many GPUs
     offline: bool = False  # a local model: nothing needs the network
     commit: str = ""  # what is loaded: the Hub commit pinned in model_args, or a local hash
+    efficiency_seconds: float = 0.0  # the efficiency pass's time bound; 0: no pass
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -234,6 +235,7 @@ def build_spec(
     offline: bool = False,
     commit: str = "",
     layout_args: Mapping[str, object] | None = None,
+    efficiency_seconds: float = 0.0,
 ) -> EvalSpec:
     return EvalSpec(
         model=request.model,
@@ -251,6 +253,7 @@ def build_spec(
         processes=processes,
         offline=offline,
         commit=commit,
+        efficiency_seconds=efficiency_seconds,
     )
 
 

@@ -446,6 +446,7 @@ class Worker:
             offline=offline,
             commit=commit,
             layout_args=layout.model_args,
+            efficiency_seconds=self.settings.efficiency_seconds,
         )
 
     def _locate(self, model: str, *, revision: str | None) -> tuple[str, bool, str]:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from math import isfinite
 from types import MappingProxyType
 
+from leaderboard.domain.efficiency import Efficiency, read_efficiency
 from leaderboard.domain.enums import Precision
 from leaderboard.domain.fields import (
     MAX_COUNT,
@@ -62,6 +63,8 @@ class EvalResult:
     # task -> metric -> its standard error, as the harness wrote it (`acc_stderr,none` is
     # `acc`'s); only finite values in 0..1 are kept, anything else ("N/A") reads as unknown.
     stderrs: Metrics = field(default_factory=dict)
+    # What running it cost (speed, memory, GPU-hours), where the worker measured it.
+    efficiency: Efficiency | None = None
 
     def metric(self, task: str, name: str) -> float | None:
         return self.metrics.get(task, {}).get(name)
@@ -120,6 +123,7 @@ def parse_results(data: object, *, path: str = "") -> EvalResult:
         groups=_groups(data),
         fractions_only=fractions_only,
         stderrs=MappingProxyType(stderrs),
+        efficiency=read_efficiency(data),
     )
 
 

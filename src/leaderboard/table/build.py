@@ -113,6 +113,8 @@ def board_rows(
     board[ci_key("average")] = CI_Z * np.sqrt((errors**2).sum(axis=1)) / len(bench)
     hours = board["evaluation_seconds"] / 3600.0
     board["co2_kg"] = hours * co2_power_kw * co2_grid_g_per_kwh / 1000.0
+    gpu_hours = board["gpu_hours"].where(board["gpu_hours"] > 0)
+    board["score_per_gpu_hour"] = board["average"] / gpu_hours
     board["evaluated"] = _iso_seconds(board["evaluated_at"])
     keys = [c.key for c in board_columns(suite) if c.key != "rank"]
     return board[keys]

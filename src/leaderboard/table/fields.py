@@ -104,6 +104,18 @@ _SYMBOLS = {member: member.symbol for member in ModelType}
 _result = attrgetter  # a ResultEntry's attribute
 _request = attrgetter  # an EvalRequest's attribute
 
+
+def _efficiency(name: str, missing: Any = None) -> Callable[[Any], Any]:
+    """A reader of one figure of a ResultEntry's efficiency pass (most files have none)."""
+
+    def read(entry: Any) -> Any:
+        efficiency = entry.result.efficiency
+        value = getattr(efficiency, name) if efficiency is not None else None
+        return missing if value is None else value
+
+    return read
+
+
 # In display order (the lead columns, then the suite's benchmarks, then the rest). Kept
 # as a table: one field per call, not one argument per line.
 # fmt: off
@@ -199,6 +211,49 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "co2_kg", Dtype.FLOAT, Board.BUILT, label="CO₂ cost (kg)", kind=Kind.NUMBER,
         visible=True, description="Emissions of the evaluation.", decimals=2,
+    ),
+    Field(
+        "tokens_per_second", Dtype.FLOAT, Board.RESULT, result=_efficiency("tokens_per_second"),
+        label="Speed (tokens/s)", kind=Kind.NUMBER, visible=True, decimals=1,
+        description="Output speed at batch size 1, greedy, on the hardware named (About).",
+    ),
+    Field(
+        "context_window", Dtype.FLOAT, Board.RESULT, result=_efficiency("context_window"),
+        label="Context (tokens)", kind=Kind.NUMBER, visible=True, decimals=0,
+        description="Context window, from the model's config.",
+    ),
+    Field(
+        "ttft_ms", Dtype.FLOAT, Board.RESULT, result=_efficiency("ttft_ms"), label="TTFT (ms)",
+        kind=Kind.NUMBER, decimals=0, description="Time to first token at batch size 1.",
+    ),
+    Field(
+        "tokens_per_second_batch", Dtype.FLOAT, Board.RESULT,
+        result=_efficiency("tokens_per_second_batch"), label="Batch speed (tokens/s)",
+        kind=Kind.NUMBER, decimals=1, description="All output tokens of a batch of 8, per second.",
+    ),
+    Field(
+        "load_seconds", Dtype.FLOAT, Board.RESULT, result=_efficiency("load_seconds"),
+        label="Load time (s)", kind=Kind.NUMBER, decimals=1,
+        description="Loading the model before the suite.",
+    ),
+    Field(
+        "peak_memory_gb", Dtype.FLOAT, Board.RESULT, result=_efficiency("peak_memory_gb"),
+        label="Peak memory (GB)", kind=Kind.NUMBER, decimals=2,
+        description="Peak GPU memory (peak RSS on a CPU) of the evaluation.",
+    ),
+    Field(
+        "gpu_hours", Dtype.FLOAT, Board.RESULT, result=_efficiency("gpu_hours"),
+        label="GPU-hours", kind=Kind.NUMBER, decimals=3,
+        description="The evaluation's wall time times its GPUs (none on a CPU).",
+    ),
+    Field(
+        "score_per_gpu_hour", Dtype.FLOAT, Board.BUILT, label="Score per GPU-hour",
+        kind=Kind.NUMBER, decimals=1, description="The Average divided by the GPU-hours.",
+    ),
+    Field(
+        "hardware", Dtype.TEXT, Board.RESULT, result=_efficiency("hardware", ""),
+        label="Hardware", description="What the efficiency figures were measured on.",
+        search="hardware",
     ),
     Field(
         "base_model", Dtype.TEXT, Board.REQUEST, request=_request("base_model"), default="",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from leaderboard.domain.efficiency import Efficiency
 from leaderboard.profile import ModelProfile, ScoreLine
 from leaderboard.ui.safe import escaped as _e
 
@@ -159,12 +160,50 @@ def render_profile(profile: ModelProfile, file_url: FileUrl) -> str:
         + request
         + "<h3>Provenance</h3>"
         + provenance
+        + _efficiency(p.efficiency)
         + "<h3>Reproduce</h3>"
         + command
         + "<h3>Files</h3>"
         + _files(p, file_url)
         + _history(p, file_url)
     )
+
+
+def _figure(value: float | None, unit: str, digits: int) -> str | None:
+    return None if value is None else f"{value:,.{digits}f} {unit}"
+
+
+def _efficiency(e: Efficiency | None) -> str:
+    """The efficiency pass's figures, each beside what it was measured on (README)."""
+    if e is None:
+        return ""
+    kinds = {"accelerator": " (GPU, peak allocated)", "rss": " (peak RSS, CPU)"}
+    memory = _figure(e.peak_memory_gb, "GB", 2)
+    workload = None
+    if e.prompt_tokens and e.output_tokens:
+        lengths = ", ".join(map(str, e.prompt_tokens))
+        workload = f"prompts of {lengths} tokens, {e.output_tokens} new tokens each, greedy"
+    facts = _facts(
+        [
+            ("Output speed, batch size 1", _figure(e.tokens_per_second, "tokens/s", 1)),
+            (
+                f"Output speed, batch size {e.batch_size or '?'}",
+                _figure(e.tokens_per_second_batch, "tokens/s", 1),
+            ),
+            ("Time to first token", _figure(e.ttft_ms, "ms", 0)),
+            ("Load time", _figure(e.load_seconds, "s", 1)),
+            ("Peak memory", memory and memory + kinds.get(e.memory_kind, "")),
+            ("Evaluation wall time", _figure(e.evaluation_seconds, "s", 0)),
+            ("GPU-hours", _figure(e.gpu_hours, "h", 3)),
+            ("Hardware", e.hardware),
+            ("Backend", e.backend),
+            ("dtype", e.dtype),
+            ("Context window", _figure(e.context_window, "tokens", 0)),
+            ("Workload", workload),
+            ("Note", e.note),
+        ]
+    )
+    return "<h3>Efficiency</h3>" + facts
 
 
 def _file(path: str, text: str, file_url: FileUrl) -> str:

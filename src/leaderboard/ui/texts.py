@@ -59,6 +59,20 @@ benchmark's few-shot setting. The Average is only given when every benchmark has
 grid's carbon intensity, with the operator's settings (`LEADERBOARD_CO2_POWER_KW`,
 `LEADERBOARD_CO2_GRID_G_PER_KWH`).
 
+**How are speed, latency and memory measured?** After the benchmarks, in the same process and
+on the same hardware, the worker runs a fixed generation workload: the first 64, 512 and 2,048
+tokens of a fixed English passage (cut to the model's context window), each answered greedily
+with exactly 64 new tokens, then a batch of 8 copies of the 512-token prompt. *Speed* is the
+median output speed at batch size 1, (64 − 1) tokens over the time from the first new token to
+the last, so without the prompt's prefill; *TTFT* is the median time from the call to the first
+new token; *Batch speed* is all new tokens of the batch over its whole time. *Load time* is
+loading the model; *Peak memory* is the GPUs' peak allocated memory (the process's peak RSS on
+a CPU) over the whole evaluation; *GPU-hours* are the evaluation's wall time (load and
+benchmarks) times its GPUs, and *Score per GPU-hour* the Average divided by them. *Context* is
+the model's context window from its config. Figures from different hardware do not compare:
+filter with `@hardware:` (e.g. `@hardware:h100`); the model page names the hardware, backend,
+dtype and batch size of each figure.
+
 **Can I query the board from code?** Yes: `gradio_client.Client(url).predict(search="llama",
 api_name="/query")` returns the rows; `python -m leaderboard table --json` does the same
 from a terminal.
