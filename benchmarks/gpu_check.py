@@ -90,12 +90,13 @@ def run_path(root: Path, models: Path, check: GpuPath, timeout: int) -> str:
     if result.outcome is not Outcome.FINISHED:
         return f"failed: {result.outcome.value}: {result.reason}"
     logs = list((folder / "results").rglob("eval_*.log"))
-    shown = ""
+    shown = []  # where it ran, and what the efficiency pass measured there
     for line in logs[0].read_text(errors="replace").splitlines() if logs else []:
-        if line.startswith("leaderboard: ") and "CUDA_VISIBLE_DEVICES" in line:
-            shown = line.removeprefix("leaderboard: ")
-            break
-    return f"passed ({shown})" if shown else "passed"
+        if line.startswith("leaderboard: ") and (
+            "CUDA_VISIBLE_DEVICES" in line or line.startswith("leaderboard: efficiency: ")
+        ):
+            shown.append(line.removeprefix("leaderboard: "))
+    return f"passed ({'; '.join(shown)})" if shown else "passed"
 
 
 def main() -> int:
