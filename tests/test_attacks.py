@@ -333,11 +333,19 @@ def test_hostile_model_names_show_as_their_characters(browser, hostile_url):
             "() => [...document.querySelectorAll('#instant-board a.lb-hub')].map(a => a.href)"
         )
         assert all(link.startswith("https://huggingface.co/") for link in links), links
-        # Every other link is a model page's, on this app: `?model=` with the name encoded.
+        # Every other link is a model page's, on this app: `?model=` with the name encoded,
+        # or one of the view's downloads, on this app too.
         pages = page.evaluate(
             "() => [...document.querySelectorAll('#instant-board a:not(.lb-hub)')]"
             ".map(a => [a.className, a.getAttribute('href'), a.origin === location.origin])"
         )
+        downloads = [
+            (href.split("?")[0], same) for kind, href, same in pages if kind == "lb-download"
+        ]
+        assert downloads == [
+            (f"gradio_api/board-export/v1.{f}", True) for f in ("csv", "parquet", "json")
+        ]
+        pages = [link for link in pages if link[0] != "lb-download"]
         assert pages and all(
             kind == "lb-page" and href.startswith("?model=") and same for kind, href, same in pages
         ), pages

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 
+from leaderboard import export
 from leaderboard.config import load_settings
 from leaderboard.errors import LeaderboardError
 from leaderboard.query import (
@@ -24,7 +25,6 @@ from leaderboard.query import (
     Query,
     present,
     run_query,
-    to_records,
 )
 from leaderboard.suites import SUITES, get_suite
 from leaderboard.table import TableLoader
@@ -102,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--columns", help="comma-separated column keys or labels to show")
     table.add_argument("--sort", default="-average", help="column to sort by; `-` for descending")
 
+    contents = commands.add_parser(
+        "contents", help="publish every board as contents/<suite>.parquet in the results store"
+    )
+    contents.add_argument(
+        "--schema", action="store_true", help="print a board's columns (Markdown) instead"
+    )
+    contents.add_argument("--suite", help="with --schema: the board (default: LEADERBOARD_SUITE)")
+
     page = commands.add_parser("model", help="one model's page: scores, ranks, provenance")
     page.add_argument("model", help="the model, as `org/name`")
     page.add_argument("--precision", default="", help="which of its rows (default: the best)")
@@ -144,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "serve": _serve,
             "status": _status,
             "table": _table,
+            "contents": _contents,
             "model": _model,
             "demo-data": _demo_data,
             "submit": _submit,
@@ -291,31 +300,58 @@ def _table(args, settings) -> int:
     suite = get_suite(args.suite or snapshot.default_suite or settings.suite)
     query = table_query(args, suite)  # a bad value: QueryError, printed by main
     rows = present(run_query(snapshot.board(suite.name), suite, query), suite)
-    if args.csv:
-        rows.to_csv(sys.stdout, index=False, lineterminator="\n")
-        return 0
     if args.parquet:
         try:
-            write_parquet(rows, Path(args.parquet))
+            write_file(export.view_parquet(rows), Path(args.parquet))
         except OSError as exc:
             print(f"error: cannot write {args.parquet}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         print(f"{len(rows)} rows -> {args.parquet}")
         return 0
-    records = to_records(rows)
-    sys.stdout.write(orjson.dumps(records, option=orjson.OPT_INDENT_2).decode() + "\n")
+    # The same bytes as the Leaderboard tab's downloads (export.py).
+    data = export.view_csv(rows) if args.csv else export.view_json(rows)
+    sys.stdout.write(data.decode("utf-8"))
     return 0
 
 
-def write_parquet(rows, target: Path) -> None:
-    """The rows as a Parquet file, whole or not at all: written beside the target, then
+def write_file(data: bytes, target: Path) -> None:
+    """`data` as the file `target`, whole or not at all: written beside the target, then
     renamed over it."""
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        rows.to_parquet(temporary, index=False)
+        temporary.write_bytes(data)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _contents(args, settings) -> int:
+    """Publish the boards now (the app does it after each change), or print the schema."""
+    from leaderboard.contents import ContentsPublisher
+
+    if args.schema:
+        print(schema_table(get_suite(args.suite or settings.suite)))
+        return 0
+    loader = TableLoader.from_settings(settings)
+    try:
+        published = ContentsPublisher(loader.results_store).publish(loader.load())
+    except OSError as exc:  # a store's error (StoreError is one) in one line
+        print(f"error: cannot publish to {settings.results}: {exc}", file=sys.stderr)
+        return 1
+    for item in published:
+        print(f"{item.path}: {item.rows} rows, {'written' if item.written else 'unchanged'}")
+    if not published:
+        print("no board has rows yet: nothing to publish")
+    return 0
+
+
+def schema_table(suite) -> str:
+    """The columns of `contents/<suite>.parquet` as a Markdown table (README, Board as data)."""
+    lines = ["| column | type | label | meaning |", "|---|---|---|---|"]
+    for column, kind in export.contents_schema(suite):
+        meaning = column.description.replace("|", "\\|")
+        lines.append(f"| `{column.key}` | {kind} | {column.label} | {meaning} |")
+    return "\n".join(lines)
 
 
 def _model(args, settings) -> int:

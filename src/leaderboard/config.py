@@ -202,6 +202,16 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_count,
     ),
     Setting(
+        "LEADERBOARD_CONTENTS_SECONDS",
+        "contents_seconds",
+        "600",
+        "The app publishes each board as `contents/<suite>.parquet` in the results store after "
+        "it changes, at most once per this many seconds (one commit on the Hub, only when a "
+        "file's bytes changed); `0` turns publishing off (`python -m leaderboard contents` "
+        "publishes on demand).",
+        _parse_seconds,
+    ),
+    Setting(
         "LEADERBOARD_CO2_POWER_KW",
         "co2_power_kw",
         "5.6",
@@ -410,6 +420,7 @@ class Settings:
     cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
     refresh_seconds: int = 60
     browser_rows: int = 50_000
+    contents_seconds: int = 600
     rescan_seconds: int = 600
     co2_power_kw: float = 5.6
     co2_grid_g_per_kwh: float = 269.8

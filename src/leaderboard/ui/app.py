@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from starlette.middleware import Middleware
 
 from leaderboard.config import Settings
+from leaderboard.contents import start_publishing
 from leaderboard.submission import ANONYMOUS_SENDER, Submitter, submitter_from_settings
 from leaderboard.suites import get_suite
 from leaderboard.table import TableLoader
@@ -20,6 +21,7 @@ from leaderboard.ui.board_route import BoardData
 from leaderboard.ui.board_view import PREFETCH_HEAD
 from leaderboard.ui.compare_page import CSS as COMPARE_CSS
 from leaderboard.ui.compare_tab import CompareView, build_compare_tab
+from leaderboard.ui.export_route import BoardExport
 from leaderboard.ui.leaderboard_tab import (
     LeaderboardView,
     build_leaderboard_tab,
@@ -182,6 +184,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     loader = demo.leaderboard_loader  # type: ignore[attr-defined]
     view = demo.leaderboard_view  # type: ignore[attr-defined]
     scheduler = start_refresh(loader, settings)
+    contents = start_publishing(loader, settings)  # contents/<suite>.parquet after changes
     worker = start_worker_in_app(loader, settings) if settings.worker else None
     try:
         demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX_SIZE).launch(
@@ -197,6 +200,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
                     Middleware(RequestLimits),
                     Middleware(BoardData, view=view),  # the instant board's payload
                     Middleware(StoreFiles, store=loader.results_store),  # a model's files
+                    Middleware(BoardExport, loader=loader),  # the view as CSV/Parquet/JSON
                 ]
             },
         )
@@ -211,3 +215,5 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             stop_worker(worker[1], worker[0])
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if contents is not None:
+            contents.stop()

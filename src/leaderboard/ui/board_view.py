@@ -27,6 +27,10 @@ WINDOW_ROWS = 200  # rows per window of a board served by windows: ~6 screens of
 TEMPLATE = """
 <div class="lb-board">
   <p class="lb-count" role="status" aria-live="polite"></p>
+  <p class="lb-export" hidden>Download this view:
+    <a class="lb-download" data-format="csv">CSV</a> ·
+    <a class="lb-download" data-format="parquet">Parquet</a> ·
+    <a class="lb-download" data-format="json">JSON</a></p>
   <p class="lb-message" role="alert" hidden></p>
   <div class="lb-scroll" tabindex="0" role="region" aria-label="Leaderboard rows">
     <table class="lb-table"><thead></thead><tbody></tbody></table>
@@ -53,6 +57,7 @@ CSS = """
 .lb-table .lb-spacer td, .lb-table tr.lb-spacer { border: 0; padding: 0; }
 .lb-table .lb-loading td { color: transparent; }
 .lb-message { color: var(--error-text-color, #b91c1c); }
+.lb-export { font-size: 0.85rem; margin: 0 0 0.4rem; }
 .lb-table a.lb-hub { margin-left: 0.35rem; text-decoration: none; }
 .lb-table tr.lb-tied td { background: var(--background-fill-secondary); }
 .lb-table tr.lb-tied td.lb-pinned { background: var(--background-fill-secondary); }

@@ -74,6 +74,7 @@ function makeView(root, payload) {
   const body = table.querySelector("tbody");
   const count = root.querySelector(".lb-count");
   const message = root.querySelector(".lb-message");
+  const downloads = root.querySelector(".lb-export");
   const byKey = new Map(payload.columns.map((column) => [column.key, column]));
   const state = {
     query: defaultQuery(payload),
@@ -298,6 +299,17 @@ function makeView(root, payload) {
     source.need(first, last); // a remote board fetches the windows these rows are in
   }
 
+  // The download links fetch the view shown, as a file (export_route.py reads the same
+  // parameters strictly; the view's query is always one it accepts).
+  function linkDownloads() {
+    const query = toParams(state.query).toString();
+    for (const link of downloads.querySelectorAll("a[data-format]")) {
+      const file = `gradio_api/board-export/${state.board}.${link.dataset.format}`;
+      link.href = query ? `${file}?${query}` : file;
+    }
+    downloads.hidden = false;
+  }
+
   function sortBy(key) {
     // A header click sorts here; the tab's Sort controls keep their value, and the next
     // control change keeps this sort unless the Sort controls themselves changed.
@@ -363,6 +375,7 @@ function makeView(root, payload) {
     drawHead();
     scroller.scrollTop = 0;
     drawRows();
+    linkDownloads();
     if (state.started) pushUrl(); // the link that opened the page stays as it was given
     state.started = true;
   }
