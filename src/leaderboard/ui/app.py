@@ -19,6 +19,7 @@ from leaderboard.ui.about_tab import build_about_tab
 from leaderboard.ui.api import register_api
 from leaderboard.ui.board_route import BoardData
 from leaderboard.ui.board_view import PREFETCH_HEAD
+from leaderboard.ui.charts_tab import ChartsView, build_charts_tab
 from leaderboard.ui.compare_page import CSS as COMPARE_CSS
 from leaderboard.ui.compare_tab import CompareView, build_compare_tab
 from leaderboard.ui.export_route import BoardExport
@@ -77,6 +78,7 @@ def build_app(
             with gr.Tab("🏅 Leaderboard", id="leaderboard"):
                 view = LeaderboardView(loader, browser_rows=settings.browser_rows)
                 tab = build_leaderboard_tab(view)
+            build_charts_tab(ChartsView(loader), tab)  # follows the tab's filters
             with gr.Tab("🔎 Model", id="model"):
                 model_view = ModelView(loader)
                 model_tab = build_model_tab(model_view, tab.board)
