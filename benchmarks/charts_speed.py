@@ -40,9 +40,7 @@ from leaderboard.charts import (
     scatter_figure,
     time_figure,
 )
-from leaderboard.config import Settings
-from leaderboard.table.build import build_board
-from query_speed import SUITE, entry_frames
+from query_speed import SUITE, synthetic_board
 
 
 def with_speed(board):
@@ -60,18 +58,6 @@ def with_speed(board):
     return board.assign(**{SPEED_KEY: speed, "hardware": hardware}), True
 
 
-def alternating(first, second, *, runs: int) -> tuple[common.Stats, common.Stats]:
-    """Both timed in turn, run after run, so that a busy machine slows both alike."""
-    first(), second()  # warm-up: plotly loads its validators and template once
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(runs):
-        for run, box in ((first, times[0]), (second, times[1])):
-            with common.stopwatch() as took:
-                run()
-            box.append(took[0])
-    return common.Stats.of(times[0]), common.Stats.of(times[1])
-
-
 def points(figure: go.Figure) -> int:
     return sum(len(trace.x) for trace in figure.data if trace.x is not None)
 
@@ -83,15 +69,7 @@ def main() -> int:
     args = parser.parse_args()
 
     print(f"# charts_speed ({common.machine_line()})")
-    results, requests = entry_frames(args.workdir, args.rows)
-    settings = Settings()
-    board = build_board(
-        results,
-        requests,
-        SUITE,
-        co2_power_kw=settings.co2_power_kw,
-        co2_grid_g_per_kwh=settings.co2_grid_g_per_kwh,
-    )
+    board, _ = synthetic_board(args.workdir, args.rows)
     board, synthetic = with_speed(board)
     print(
         f"board: {len(board):,} models ({SUITE.name}); output speed "
@@ -108,7 +86,7 @@ def main() -> int:
         charts = build_charts(board, SUITE)
         return [f.to_json() for f in (charts.time, charts.params, charts.speed, charts.co2)]
 
-    base, mine = alternating(floor, ours, runs=args.runs)
+    base, mine = common.alternating(floor, ours, runs=args.runs)
     base_bytes = len(floor())
     our_bytes = sum(len(text) for text in ours())
     rows = [
@@ -141,7 +119,7 @@ def main() -> int:
         def encoded(build=build) -> str:
             return build().to_json()
 
-        base_again, alone = alternating(floor, encoded, runs=args.runs)
+        base_again, alone = common.alternating(floor, encoded, runs=args.runs)
         rows.append(
             (
                 name,

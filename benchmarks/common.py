@@ -78,6 +78,19 @@ class Stats:
         )
 
 
+def alternating(first, second, *, runs: int) -> tuple[Stats, Stats]:
+    """Both timed in turn, run after run, so that a busy machine slows both alike (after one
+    untimed warm-up call of each)."""
+    first(), second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for run, box in ((first, times[0]), (second, times[1])):
+            with stopwatch() as took:
+                run()
+            box.append(took[0])
+    return Stats.of(times[0]), Stats.of(times[1])
+
+
 def percentile(ordered: Sequence[float], pct: float) -> float:
     """Nearest-rank-with-interpolation percentile of already sorted values."""
     if not ordered:

@@ -162,7 +162,8 @@ def test_four_models_run_concurrently_each_once_on_the_gpus_their_size_asks_for(
     finder,  # noqa: F811
     models,  # noqa: F811
 ):
-    settings = settings_for(tmp_path, models)
+    # With the efficiency pass: its figures travel back in the output folder's archive.
+    settings = settings_for(tmp_path, models, efficiency_seconds=120)
     queue, results = LocalStore(settings.queue), LocalStore(settings.results)
     requests = []
     for model, params in SIZES.items():
@@ -190,6 +191,9 @@ def test_four_models_run_concurrently_each_once_on_the_gpus_their_size_asks_for(
     assert all(r.attempts == 1 for r in finished)
     result_files = [f.path for f in results.list_files() if "/results_" in f.path]
     assert sorted(p.split("/results_")[0] for p in result_files) == sorted(SIZES)
+    for path in result_files:
+        efficiency = json.loads(results.read(path))["efficiency"]
+        assert efficiency["tokens_per_second"] > 0 and efficiency["hardware"].startswith("CPU")
     for request in finished:
         gpus = visible_gpus(results, request)
         assert len(gpus) == GPUS_BY_SIZE[request.params], (request.model, gpus)

@@ -80,6 +80,9 @@ def current(queue: LocalStore, request: EvalRequest) -> EvalRequest:
 
 
 def settings_for(tmp_path: Path, models: Path, **changes) -> Settings:
+    """A worker's settings on the stores under `tmp_path`. The efficiency pass is off unless
+    `changes` turn it on: it is checked where its figures are (the first test here,
+    test_efficiency.py); elsewhere it would only add time to each evaluation."""
     return Settings(
         queue=str(tmp_path / "queue"),
         results=str(tmp_path / "results"),
@@ -88,7 +91,7 @@ def settings_for(tmp_path: Path, models: Path, **changes) -> Settings:
         suite="sample",
         device="cpu",
         batch_size="8",
-        **changes,
+        **{"efficiency_seconds": 0, **changes},
     )
 
 
@@ -103,6 +106,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         LEADERBOARD_SUITE="sample",
         LEADERBOARD_DEVICE="cpu",
         LEADERBOARD_BATCH_SIZE="8",
+        LEADERBOARD_EFFICIENCY_SECONDS=str(settings.efficiency_seconds),
         LEADERBOARD_LOG_LEVEL="INFO",
         **extra,
     )
@@ -154,7 +158,7 @@ def test_a_submitted_model_is_evaluated_and_shows_the_command_lines_scores(
 ):
     queue, results = stores
     request = submit(queue, finder, "tiny-org/good")
-    settings = settings_for(tmp_path, models)
+    settings = settings_for(tmp_path, models, efficiency_seconds=120)  # the default
     done = run_worker_once(settings)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "finished tiny-org/good"
@@ -286,10 +290,8 @@ def test_two_workers_racing_on_one_queue_evaluate_each_request_once(
     queue, results = stores
     requests = [submit(queue, finder, f"tiny-org/race-{i}") for i in range(5)]
     settings = settings_for(tmp_path, models)
-    workers = [  # without the efficiency pass: the results file has no `efficiency` object
-        start_forever(settings, name, LEADERBOARD_EFFICIENCY_SECONDS="0")
-        for name in ("worker-a", "worker-b")
-    ]
+    # Without the efficiency pass (settings_for): the results files have no `efficiency`.
+    workers = [start_forever(settings, name) for name in ("worker-a", "worker-b")]
     try:
         wait_for(
             lambda: all(current(queue, r).status is Status.FINISHED for r in requests),
