@@ -247,6 +247,11 @@ FIELDS: tuple[Field, ...] = (
         description="The evaluation's wall time times its GPUs (none on a CPU).",
     ),
     Field(
+        "evaluation_seconds", Dtype.FLOAT, Board.BUILT, result=_result("result.evaluation_seconds"),
+        label="Evaluation time (s)", kind=Kind.NUMBER, decimals=0,
+        description="Wall time of the benchmarks, from the results files (the CO₂ cost's basis).",
+    ),
+    Field(
         "score_per_gpu_hour", Dtype.FLOAT, Board.BUILT, label="Score per GPU-hour",
         kind=Kind.NUMBER, decimals=1, description="The Average divided by the GPU-hours.",
     ),
@@ -269,7 +274,6 @@ FIELDS: tuple[Field, ...] = (
     ),
     # Kept for building boards and for the queue, not shown as board columns:
     Field("evaluated_at", Dtype.TIME, result=_result("result.evaluated_at")),
-    Field("evaluation_seconds", Dtype.FLOAT, result=_result("result.evaluation_seconds")),
     Field("status", Dtype.TEXT, request=_request("status")),
     Field("revision", Dtype.TEXT, request=_request("revision")),
     Field("submitted_at", Dtype.TIME, request=_request("submitted_time")),
