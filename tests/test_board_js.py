@@ -482,6 +482,9 @@ def random_query(rng: random.Random, board: pd.DataFrame, suite) -> Query:
 
     sizes = [0, 2.7, 3, 3.004, 3.005, 7, 7.0001, 13, 65, 70, None, None, None, None]
     keys = [c.key for c in board_columns(suite)]
+    # Columns and sort from a generator of their own: a new board column changes what they
+    # draw, not the searches and filters of the queries that follow.
+    pick = random.Random(rng.random())
     return Query(
         search=random_search(rng, board) if rng.random() < 0.7 else "",
         model_types=some([m.short for m in MODEL_TYPE_CHOICES], 0.3),
@@ -491,14 +494,14 @@ def random_query(rng: random.Random, board: pd.DataFrame, suite) -> Query:
         params_max=rng.choice(sizes),
         sizes=some([b.key for b in SIZE_BUCKETS], 0.3) or (),
         hide=some(list(HIDE_OPTIONS), 0.4) or (),
-        columns=tuple(rng.sample(keys, rng.randint(0, 5))) if rng.random() < 0.3 else None,
-        sort=rng.choice([*keys, "average", "average"]),
+        columns=tuple(pick.sample(keys, pick.randint(0, 5))) if pick.random() < 0.3 else None,
+        sort=pick.choice([*keys, "average", "average"]),
         descending=rng.random() < 0.5,
     )
 
 
 @pytest.mark.parametrize(
-    ("name", "count", "narrowed"), [("random", 200, 0.3), ("v2", 60, 0.3), ("odd", 40, 0.15)]
+    ("name", "count", "narrowed"), [("random", 200, 0.3), ("v2", 60, 0.2), ("odd", 80, 0.1)]
 )
 def test_random_queries_agree(page, boards, name, count, narrowed):
     board, suite = boards[name]
@@ -507,7 +510,9 @@ def test_random_queries_agree(page, boards, name, count, narrowed):
     answers = assert_agree(page, boards, name, queries)
     kept = [len(answer["rows"]) for answer in answers if "rows" in answer]
     assert len(kept) > count * 0.7  # mostly queries that run ...
-    assert sum(0 < k < len(board) for k in kept) > count * narrowed  # ... and keep some rows
+    # ... and keep some rows: `narrowed` is well below the share the generator gives on that
+    # board (over 30 seeds: v2 about 0.38 of 60, odd 5 to 12 of 40), so no seed is lucky.
+    assert sum(0 < k < len(board) for k in kept) > count * narrowed
 
 
 # --- URL parameters (from_values, lenient) ---------------------------------------------------
