@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
-from leaderboard.domain.efficiency import Efficiency
+from leaderboard.domain.efficiency import REPORT_FILE, Efficiency
 
 PROMPT_TOKENS = (64, 512, 2048)
 OUTPUT_TOKENS = 64
@@ -76,21 +76,23 @@ def prompt_lengths(context: int | None) -> tuple[int, ...]:
     return tuple(sorted({min(n, room) for n in PROMPT_TOKENS}))
 
 
-def peak_memory_gb(torch) -> tuple[float, str]:
-    if torch.cuda.is_available() and torch.cuda.device_count():
-        peak = sum(torch.cuda.max_memory_allocated(i) for i in range(torch.cuda.device_count()))
+def visible_gpus(torch) -> int:
+    """The GPUs this child sees (its slot's, through CUDA_VISIBLE_DEVICES)."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def peak_memory_gb(torch, gpus: int) -> tuple[float, str]:
+    if gpus:
+        peak = sum(torch.cuda.max_memory_allocated(i) for i in range(gpus))
         return peak / 1e9, "accelerator"
     kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS
     return kilobytes * scale / 1e9, "rss"
 
 
-def hardware_label(torch) -> tuple[str, int]:
-    """What ran it, and how many GPUs: "2x NVIDIA H100 80GB HBM3", or "CPU: <model>"."""
-    if torch.cuda.is_available() and torch.cuda.device_count():
-        count = torch.cuda.device_count()
-        return f"{count}x {torch.cuda.get_device_name(0)}", count
-    return f"CPU: {cpu_model()}", 0
+def hardware_label(torch, gpus: int) -> str:
+    """What ran it: "2x NVIDIA H100 80GB HBM3", or "CPU: <model>"."""
+    return f"{gpus}x {torch.cuda.get_device_name(0)}" if gpus else f"CPU: {cpu_model()}"
 
 
 def cpu_model() -> str:
@@ -118,17 +120,17 @@ def measure(
     no generation, and a note."""
     import torch
 
-    hardware, gpus = hardware_label(torch)
+    gpus = visible_gpus(torch)
     common = Efficiency(
         load_seconds=load_seconds,
         evaluation_seconds=evaluation_seconds,
         gpu_count=gpus,
         gpu_hours=evaluation_seconds * gpus / 3600.0 if gpus else None,
-        hardware=hardware,
+        hardware=hardware_label(torch, gpus),
         backend=backend,
     )
     if backend != "hf":
-        memory, kind = peak_memory_gb(torch)
+        memory, kind = peak_memory_gb(torch, gpus)
         note = f"the generation workload runs on the hf backend; {backend} is not measured"
         return replace(common, peak_memory_gb=memory, memory_kind=kind, note=note)
     context = context_window(lm.model.config)
@@ -141,7 +143,7 @@ def measure(
     batched = None if runner.late() else runner.generate(batch_length, LARGE_BATCH, OUTPUT_TOKENS)
     cut = [g for g in [*singles, batched] if g is not None and g.new_tokens < OUTPUT_TOKENS]
     complete = len(singles) == len(lengths) and batched is not None and not cut
-    memory, kind = peak_memory_gb(torch)
+    memory, kind = peak_memory_gb(torch, gpus)
     speeds = [
         (g.new_tokens - 1) / (g.total_seconds - g.first_token_seconds)
         for g in singles
@@ -173,15 +175,14 @@ class Runner:
     """Times `generate` calls on one model, within the pass's deadline."""
 
     def __init__(self, torch, lm, *, deadline: float):
-        self.torch, self.model, self.tokenizer, self.device = (
-            torch,
-            lm.model,
-            lm.tokenizer,
-            lm.device,
-        )
+        self.torch, self.model, self.device = torch, lm.model, lm.device
         self.deadline = deadline
         self.cuda = torch.cuda.is_available() and str(lm.device).startswith("cuda")
-        self.passage = self.tokenizer(PASSAGE, add_special_tokens=False)["input_ids"] or [0]
+        tokenizer = lm.tokenizer
+        self.passage = tokenizer(PASSAGE, add_special_tokens=False)["input_ids"] or [0]
+        self.pad = (
+            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        )
 
     def late(self) -> bool:
         return time.monotonic() >= self.deadline
@@ -208,10 +209,6 @@ class Runner:
 
         ids = (self.passage * (length // len(self.passage) + 1))[:length]
         input_ids = torch.tensor([ids] * batch, device=self.device)
-        tokenizer = self.tokenizer
-        pad = (
-            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        )
         first = FirstToken()
         remaining = max(self.deadline - time.monotonic(), 0.001)
         self._sync()
@@ -223,7 +220,7 @@ class Runner:
                 max_new_tokens=new,
                 min_new_tokens=new,  # the end-of-text token is never chosen: a fixed length
                 do_sample=False,
-                pad_token_id=pad,
+                pad_token_id=self.pad,
                 stopping_criteria=StoppingCriteriaList([first]),
                 max_time=remaining,
             )
@@ -236,6 +233,6 @@ class Runner:
 def write_report(report: Efficiency, output_dir: str) -> None:
     import orjson
 
-    path = os.path.join(output_dir, "efficiency.json")
+    path = os.path.join(output_dir, REPORT_FILE)
     with open(path, "wb") as handle:
         handle.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2))

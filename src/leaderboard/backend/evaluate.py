@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 
 from leaderboard.backend.spec import EvalSpec, refuse_remote_code
-from leaderboard.domain.efficiency import Efficiency
+from leaderboard.domain.efficiency import MAX_TEXT, Efficiency
 
 CHILD = "import sys; from leaderboard.backend.evaluate import main; sys.exit(main(sys.argv[1:]))"
 
@@ -113,14 +113,14 @@ def efficiency_pass(spec: EvalSpec, lm, load_seconds: float, evaluation_seconds:
             evaluation_seconds=evaluation_seconds,
             time_bound=spec.efficiency_seconds,
         )
-    except Exception as exc:  # whatever failed, the figures measured before it are kept
+    except Exception as exc:  # whatever failed: the timings taken before the pass remain
         print(f"leaderboard: efficiency pass failed: {type(exc).__name__}: {exc}", flush=True)
         report = Efficiency(
             load_seconds=load_seconds,
             evaluation_seconds=evaluation_seconds,
             backend=spec.backend,
             complete=False,
-            note=f"the pass failed: {type(exc).__name__}"[:200],
+            note=f"the pass failed: {type(exc).__name__}"[:MAX_TEXT],
         )
     write_report(report, spec.output_dir)
     speed = report.tokens_per_second

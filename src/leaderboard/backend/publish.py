@@ -18,6 +18,7 @@ import orjson
 from leaderboard.backend.leases import results_path_for
 from leaderboard.domain import EvalRequest, Precision
 from leaderboard.domain.efficiency import KEY as EFFICIENCY_KEY
+from leaderboard.domain.efficiency import REPORT_FILE
 from leaderboard.samples import details_path, task_of_samples_file
 from leaderboard.stores import FileWrite, Store
 
@@ -65,7 +66,7 @@ def merged_results(output_dir: Path, request: EvalRequest, *, model_sha: str = "
     )
     merged["config"] = config
     merged.setdefault("date", datetime.now(UTC).timestamp())
-    efficiency = output_dir / "efficiency.json"  # the child's efficiency pass, when it ran
+    efficiency = output_dir / REPORT_FILE  # the child's efficiency pass, when it ran
     if efficiency.is_file():
         merged[EFFICIENCY_KEY] = orjson.loads(efficiency.read_bytes())
     return merged

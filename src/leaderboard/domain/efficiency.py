@@ -22,6 +22,7 @@ from leaderboard.domain.fields import (
 )
 
 KEY = "efficiency"  # in the results file
+REPORT_FILE = "efficiency.json"  # the child's report, in its output folder
 MAX_TEXT = 200  # hardware, backend, dtype: a label, not a document
 MAX_TOKENS_PER_SECOND = 10**7
 MAX_MEMORY_GB = 10**6
