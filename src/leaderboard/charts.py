@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from urllib.parse import quote_plus
 
 import numpy as np
 import pandas as pd
@@ -34,6 +32,7 @@ from plotly.colors import qualitative
 from leaderboard.compare import plotly_text
 from leaderboard.domain import ModelType
 from leaderboard.domain.names import is_repo_id
+from leaderboard.query import app_link
 from leaderboard.suites import Suite
 
 # A scatter of more models than this draws a sample of them: 5,000 WebGL points redraw on a
@@ -43,7 +42,7 @@ BEST_KEPT = 200  # the best models by Average, always drawn (with the frontier)
 WEBGL_ABOVE = 1_000  # points in a figure above which it draws with WebGL
 NAME_CHARS = 100  # a name is cut in a hover label, as in a board cell
 HARDWARE_TRACES = 8  # the most common hardware each get a trace; the rest share one
-SPEED_KEY, HARDWARE_KEY = "tokens_per_second", "hardware"
+SPEED_KEY = "tokens_per_second"
 
 # The human baselines of the Open LLM Leaderboard v1, in percent, as its source published
 # them: the `human_baseline_row` of `src/display/utils.py` (read in the copy of that code
@@ -111,7 +110,7 @@ SPEED = Scatter(
     Axis("average", "Average"),
     cost=SPEED_KEY,
     cost_lower_is_better=False,
-    group=HARDWARE_KEY,
+    group="hardware",
     missing="No speed measured yet for the models shown.",
 )
 CO2 = Scatter(
@@ -126,12 +125,16 @@ CO2 = Scatter(
 
 
 def build_charts(frame: pd.DataFrame, suite: Suite) -> Charts:
-    """The four figures for `frame`: the rows a query kept, with the board's columns."""
+    """The four figures for `frame`: the rows a query kept, with the board's columns. The
+    figures share most of their points: each point's label and link is made once, and each
+    row's sampling hash is computed once."""
+    labels = PointLabels(suite)
+    hashes = row_hashes(frame)
     return Charts(
-        time=time_figure(frame, suite),
-        params=scatter_figure(frame, suite, PARAMS),
-        speed=scatter_figure(frame, suite, SPEED),
-        co2=scatter_figure(frame, suite, CO2),
+        time=time_figure(frame, suite, labels),
+        params=scatter_figure(frame, suite, PARAMS, labels, hashes),
+        speed=scatter_figure(frame, suite, SPEED, labels, hashes),
+        co2=scatter_figure(frame, suite, CO2, labels, hashes),
     )
 
 
@@ -204,26 +207,36 @@ def submission_days(frame: pd.DataFrame) -> np.ndarray:
     return parsed.dt.floor("D").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's (model, precision) hash: the order in which `sample_mask` fills its room."""
+    return pd.util.hash_pandas_object(frame[["model", "precision"]], index=False).to_numpy()
+
+
 def sample_mask(
-    frame: pd.DataFrame, keep: np.ndarray, *, limit: int = MAX_POINTS, best: int = BEST_KEPT
+    frame: pd.DataFrame,
+    keep: np.ndarray,
+    *,
+    limit: int = MAX_POINTS,
+    best: int = BEST_KEPT,
+    hashes: np.ndarray | None = None,
 ) -> np.ndarray:
     """At most about `limit` rows to draw: every row of `keep` (the frontier), the `best`
     rows by Average, and the rest filled by the rows whose (model, precision) hash lowest.
 
     Deterministic, and about stable under filtering: a model sampled at one filter is
     sampled again at a narrower one (no model that hashes lower can be added), unless the
-    narrower board's frontier and best take more of the `limit`."""
+    narrower board's frontier and best take more of the `limit`. `hashes`: `row_hashes`
+    of `frame`, when the caller has them."""
     n = len(frame)
-    chosen = np.asarray(keep, dtype=bool).copy()
     if n <= limit:
         return np.ones(n, dtype=bool)
+    chosen = np.asarray(keep, dtype=bool).copy()
     average = frame["average"].to_numpy(dtype="float64", na_value=np.nan)
     ranked = np.where(np.isnan(average), -np.inf, average)
     chosen[np.argpartition(-ranked, min(best, n) - 1)[:best]] = True
     room = limit - int(chosen.sum())
     if room > 0:
-        keys = frame[["model", "precision"]]
-        hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+        hashes = row_hashes(frame) if hashes is None else hashes
         hashes = np.where(chosen, np.iinfo(np.uint64).max, hashes)
         chosen[np.argpartition(hashes, room - 1)[:room]] = True
     return chosen
@@ -233,30 +246,50 @@ def sample_mask(
 
 
 def model_link(model: str, precision: str, suite: Suite) -> str | None:
-    """The model page's link (what a click opens), only for a well-formed repo id. As
-    `urlencode` writes it: a repo id's only character to encode is its `/` (ASCII letters,
-    digits, `-_.`), and a board has few precisions (`_quoted` keeps them)."""
-    if not is_repo_id(model):
-        return None
-    encoded = model.replace("/", "%2F")
-    return f"?model={encoded}&precision={_quoted(precision)}&board={_quoted(suite.name)}"
+    """The model page's link (what a click opens), only for a well-formed repo id."""
+    return (
+        app_link(model=model, precision=precision, board=suite.name) if is_repo_id(model) else None
+    )
 
 
-@cache
-def _quoted(text: str) -> str:
-    return quote_plus(text)
+class PointLabels:
+    """Each (model, precision)'s hover label and model page link, made once for all the
+    figures of one drawing."""
+
+    def __init__(self, suite: Suite) -> None:
+        self.suite = suite
+        self._made: dict[tuple[str, str], tuple[str, str | None]] = {}
+
+    def __call__(self, model: str, precision: str) -> tuple[str, str | None]:
+        made = self._made.get((model, precision))
+        if made is None:
+            label = f"{shown_name(model)} ({shown_name(precision)})"
+            made = self._made[(model, precision)] = (
+                label,
+                model_link(model, precision, self.suite),
+            )
+        return made
 
 
-def shown_name(text: object) -> str:
+def shown_name(value: str) -> str:
     """A name from a file as plotly shows it: cut to NAME_CHARS, then escaped."""
-    value = "" if text is None or text is pd.NA else str(text)
     if len(value) > NAME_CHARS:
         value = value[: NAME_CHARS - 1] + "…"
     return plotly_text(value)
 
 
-def _subtitle(parts: Sequence[str]) -> dict:
-    return {"text": " · ".join(part for part in parts if part)}
+def _layout(
+    figure: go.Figure, title: str, notes: Sequence[str], suite: Suite, **layout: object
+) -> None:
+    """The layout every chart shares: its title over its notes, hover on the nearest point,
+    and the reader's zoom kept across a refresh (`uirevision`)."""
+    figure.update_layout(
+        title={"text": plotly_text(title), "subtitle": {"text": " · ".join(filter(None, notes))}},
+        hovermode="closest",
+        height=480,
+        uirevision=suite.name,
+        **layout,
+    )
 
 
 def _message(title: str, text: str) -> go.Figure:
@@ -285,10 +318,11 @@ def _message(title: str, text: str) -> go.Figure:
 # -- the figures --------------------------------------------------------------------------------
 
 
-def time_figure(frame: pd.DataFrame, suite: Suite) -> go.Figure:
+def time_figure(frame: pd.DataFrame, suite: Suite, labels: PointLabels | None = None) -> go.Figure:
     """Metrics through time: one step line per benchmark and the Average, with the human
     baseline of each benchmark that has a published one as a dotted line of its colour."""
     title = "Metrics through time: the best score up to each submission date"
+    labels = labels or PointLabels(suite)
     days = submission_days(frame)
     dated = int((~np.isnat(days)).sum())
     if not dated:
@@ -318,11 +352,11 @@ def time_figure(frame: pd.DataFrame, suite: Suite) -> go.Figure:
                 strict=True,
             )
         )
-        since = days[run.holder]
+        since = np.datetime_as_string(days[run.holder], unit="D")
+        held = [labels(model, precision) for model, precision in holders]
         hover = [
-            f"{plotly_text(label)}: {best:.2f}<br>best since {pd.Timestamp(day):%Y-%m-%d}: "
-            f"{shown_name(model)} ({shown_name(precision)})"
-            for best, day, (model, precision) in zip(run.best, since, holders, strict=True)
+            f"{plotly_text(label)}: {best:.2f}<br>best since {day}: {name}"
+            for best, day, (name, _) in zip(run.best, since, held, strict=True)
         ]
         figure.add_trace(
             trace(
@@ -334,7 +368,7 @@ def time_figure(frame: pd.DataFrame, suite: Suite) -> go.Figure:
                 marker={"size": 5},
                 hovertext=hover,
                 hoverinfo="text",
-                customdata=[model_link(m, p, suite) for m, p in holders],
+                customdata=[link for _, link in held],
             )
         )
     shapes, annotations = _baselines(baselines, dict(series), colors)
@@ -343,15 +377,15 @@ def time_figure(frame: pd.DataFrame, suite: Suite) -> go.Figure:
         notes.append(f"{len(frame) - dated:,} without a submission date left out")
     if baselines:
         notes.append("dotted: human baselines published by the Open LLM Leaderboard v1")
-    figure.update_layout(
-        title={"text": plotly_text(title), "subtitle": _subtitle(notes)},
+    _layout(
+        figure,
+        title,
+        notes,
+        suite,
         xaxis={"title": {"text": "Submission date"}},
         yaxis={"title": {"text": "Best score"}, "range": [0, 105]},
         shapes=shapes,
         annotations=annotations,
-        hovermode="closest",
-        height=480,
-        uirevision=suite.name,  # a refresh keeps the reader's zoom
     )
     return figure
 
@@ -419,8 +453,15 @@ def _groups(drawn: pd.DataFrame, key: str) -> tuple[list[str], np.ndarray]:
     return names, np.array([position.get(v, other) for v in values], dtype=int)
 
 
-def scatter_figure(frame: pd.DataFrame, suite: Suite, chart: Scatter) -> go.Figure:
-    """One score-against-cost chart: a trace per group, the frontier drawn over them."""
+def scatter_figure(
+    frame: pd.DataFrame,
+    suite: Suite,
+    chart: Scatter,
+    labels: PointLabels | None = None,
+    hashes: np.ndarray | None = None,
+) -> go.Figure:
+    """One score-against-cost chart: a trace per group, the frontier drawn over them.
+    `hashes`: `row_hashes(frame)`, when the caller has them."""
     if chart.x.key not in frame or chart.y.key not in frame:
         return _message(chart.title, chart.missing)
     x = frame[chart.x.key].to_numpy(dtype="float64", na_value=np.nan)
@@ -435,46 +476,49 @@ def scatter_figure(frame: pd.DataFrame, suite: Suite, chart: Scatter) -> go.Figu
     needed = dict.fromkeys(("model", "precision", "average", chart.group))  # ordered, once
     rows = frame[[key for key in needed if key in frame]][drawable]  # not every column
     x, y = x[drawable], y[drawable]
-    cost = x if chart.cost == chart.x.key else y
-    score = y if chart.cost == chart.x.key else x
-    frontier = pareto_mask(cost if chart.cost_lower_is_better else -cost, score)
-    positions = np.flatnonzero(sample_mask(rows, frontier))
+    cost, score = (x, y) if chart.cost == chart.x.key else (y, x)
+    cost = cost if chart.cost_lower_is_better else -cost  # lower is better from here on
+    frontier = pareto_mask(cost, score)
+    hashes = None if hashes is None else hashes[drawable]
+    positions = np.flatnonzero(sample_mask(rows, frontier, hashes=hashes))
     drawn = rows.iloc[positions]  # only these get texts: at most about MAX_POINTS
     x, y, cost, frontier = x[positions], y[positions], cost[positions], frontier[positions]
     trace = go.Scattergl if len(positions) > WEBGL_ABOVE else go.Scatter
-    hover, links = _point_texts(drawn, chart, suite)
+    hover, links = _point_texts(drawn, chart, labels or PointLabels(suite))
     template = _hover_template(chart)
+
+    def points(members: np.ndarray, **style: object):
+        return trace(
+            x=x[members],
+            y=y[members],
+            hovertext=hover[members],
+            hovertemplate=template,
+            customdata=links[members],
+            **style,
+        )
+
     names, group = _groups(drawn, chart.group)
     figure = go.Figure()
     for index, name in enumerate(names):
         members = np.flatnonzero(group == index)
-        if not len(members):
-            continue
-        figure.add_trace(
-            trace(
-                x=x[members],
-                y=y[members],
-                name=shown_name(name),
-                mode="markers",
-                marker={"size": 7, "color": _COLORS[index % len(_COLORS)], "opacity": 0.75},
-                hovertext=hover[members],
-                hovertemplate=template,
-                customdata=links[members],
+        if len(members):
+            color = _COLORS[index % len(_COLORS)]
+            figure.add_trace(
+                points(
+                    members,
+                    name=shown_name(name),
+                    mode="markers",
+                    marker={"size": 7, "color": color, "opacity": 0.75},
+                )
             )
-        )
     edge = np.flatnonzero(frontier)
-    edge = edge[np.argsort(cost[edge] if chart.cost_lower_is_better else -cost[edge])]
     figure.add_trace(
-        trace(
-            x=x[edge],
-            y=y[edge],
+        points(
+            edge[np.argsort(cost[edge])],
             name=_FRONTIER,
             mode="lines+markers",
             line={"color": "#111111", "width": 1.5},
             marker={"size": 11, "symbol": "circle-open", "color": "#111111"},
-            hovertext=hover[edge],
-            hovertemplate=template,
-            customdata=links[edge],
         )
     )
     notes = [
@@ -486,40 +530,32 @@ def scatter_figure(frame: pd.DataFrame, suite: Suite, chart: Scatter) -> go.Figu
     if left_out:
         notes.append(f"{left_out:,} of {total:,} without both values left out")
     notes.append("click a point to open its model page")
-    figure.update_layout(
-        title={"text": plotly_text(chart.title), "subtitle": _subtitle(notes)},
-        xaxis={"title": {"text": plotly_text(chart.x.label)}, "type": _scale(chart.x)},
-        yaxis={"title": {"text": plotly_text(chart.y.label)}, "type": _scale(chart.y)},
-        hovermode="closest",
-        height=480,
-        uirevision=suite.name,
-    )
+    _layout(figure, chart.title, notes, suite, xaxis=_axis(chart.x), yaxis=_axis(chart.y))
     return figure
 
 
-def _scale(axis: Axis) -> str:
-    return "log" if axis.log else "linear"
+def _axis(axis: Axis) -> dict:
+    return {"title": {"text": plotly_text(axis.label)}, "type": "log" if axis.log else "linear"}
 
 
-def _point_texts(drawn: pd.DataFrame, chart: Scatter, suite: Suite) -> tuple[np.ndarray, ...]:
+def _point_texts(
+    drawn: pd.DataFrame, chart: Scatter, labels: PointLabels
+) -> tuple[np.ndarray, ...]:
     """Hover text and link (None: no page to open) of each drawn point, as object arrays;
     the trace's `hovertemplate` adds the point's values (`_hover_template`)."""
     models = drawn["model"].astype(str).tolist()
     precisions = drawn["precision"].astype(str).tolist()
     groups = drawn[chart.group].astype(str).tolist() if chart.group in drawn else None
-    few: dict[str, str] = {}  # precisions, types and hardware: a handful of values, escaped once
+    shown_groups: dict[str, str] = {}  # types and hardware: a handful of values, escaped once
     hover = np.empty(len(drawn), dtype=object)
     links = np.empty(len(drawn), dtype=object)
     for i, (model, precision) in enumerate(zip(models, precisions, strict=True)):
-        if precision not in few:
-            few[precision] = shown_name(precision)
-        text = f"{shown_name(model)} ({few[precision]})"
+        text, links[i] = labels(model, precision)
         if groups is not None:
-            if groups[i] not in few:
-                few[groups[i]] = shown_name(groups[i])
-            text += f"<br>{few[groups[i]]}"
+            if groups[i] not in shown_groups:
+                shown_groups[groups[i]] = shown_name(groups[i])
+            text += f"<br>{shown_groups[groups[i]]}"
         hover[i] = text
-        links[i] = model_link(model, precision, suite)
     return hover, links
 
 

@@ -12,6 +12,7 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -414,6 +415,11 @@ def _plain(value: object) -> object:
 
 
 # --- URL parameters --------------------------------------------------------------------------
+
+
+def app_link(**params: str | None) -> str:
+    """A link to one of this app's views: only parameters, on this page's own path."""
+    return "?" + urlencode({key: value for key, value in params.items() if value is not None})
 
 
 def to_params(query: Query) -> dict[str, str]:

@@ -8,7 +8,7 @@ arrives while it is open (the board's generation changes); never while it is hid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import gradio as gr
 
@@ -130,11 +130,11 @@ class ChartsView:
             charts, note = self.charts(*values)
         except LeaderboardError as exc:
             warn(str(exc))
-            return [gr.skip()] * 5
+            return [gr.skip()] * len(fields(ChartsTab))
         return [note, charts.time, charts.params, charts.speed, charts.co2]
 
     def redraw_if_shown(self, shown: bool, *values) -> list:
-        return self.draw(*values) if shown else [gr.skip()] * 5
+        return self.draw(*values) if shown else [gr.skip()] * len(fields(ChartsTab))
 
 
 def build_charts_tab(view: ChartsView, tab: LeaderboardTab) -> ChartsTab:

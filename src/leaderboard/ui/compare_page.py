@@ -1,7 +1,7 @@
 """A comparison (`comparison.Comparison`) as HTML and a radar chart, for the Compare tab.
 
 As on the model page, every text is escaped and the only links are the Hub page of a
-well-formed id and this app's own views (`model_page.app_link`).
+well-formed id and this app's own views (`query.app_link`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from leaderboard.compare import Difference, radar_figure
 from leaderboard.comparison import PAIRED_IDS_SHOWN, Comparison, PairedTask
-from leaderboard.ui.model_page import app_link
+from leaderboard.query import app_link
 from leaderboard.ui.safe import escaped as _e
 
 CSS = """

@@ -2,7 +2,7 @@
 
 Every text comes from files and forms, so every text is escaped here (`_e`) and nothing is
 Markdown (no autolinks). Links are of three kinds only: the Hub page of a well-formed id
-(`ModelProfile.hub_url`), this app's own views (`?model=...`, built with `urlencode`), and
+(`ModelProfile.hub_url`), this app's own views (`?model=...`, `query.app_link`), and
 the results store's files (`file_url`, given by the caller: a Hub dataset's page, or this
 app's route for a local folder).
 """
@@ -10,10 +10,10 @@ app's route for a local folder).
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from leaderboard.domain.efficiency import Efficiency
 from leaderboard.profile import ModelProfile, ScoreLine
+from leaderboard.query import app_link
 from leaderboard.ui.safe import escaped as _e
 
 FileUrl = Callable[[str], str | None]  # a store path -> where a reader opens it (or None)
@@ -30,11 +30,6 @@ CSS = """
 #model-page h2 { margin: 0.2rem 0; word-break: break-all; }
 #model-page h3 { margin: 1rem 0 0.2rem; }
 """
-
-
-def app_link(**params: str) -> str:
-    """A link to one of this app's views: only parameters, on this page's own path."""
-    return "?" + urlencode({key: value for key, value in params.items() if value is not None})
 
 
 def _a(href: str, text: str, *, external: bool = False) -> str:
