@@ -302,14 +302,14 @@ def _table(args, settings) -> int:
     rows = present(run_query(snapshot.board(suite.name), suite, query), suite)
     if args.parquet:
         try:
-            write_file(export.view_parquet(rows), Path(args.parquet))
+            write_file(export.FORMATS["parquet"].write(rows), Path(args.parquet))
         except OSError as exc:
             print(f"error: cannot write {args.parquet}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         print(f"{len(rows)} rows -> {args.parquet}")
         return 0
     # The same bytes as the Leaderboard tab's downloads (export.py).
-    data = export.view_csv(rows) if args.csv else export.view_json(rows)
+    data = export.FORMATS["csv" if args.csv else "json"].write(rows)
     sys.stdout.write(data.decode("utf-8"))
     return 0
 

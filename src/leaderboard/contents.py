@@ -46,28 +46,19 @@ class ContentsPublisher:
 
     def __init__(self, store: Store):
         self.store = store
-        self._lock = threading.Lock()
         self._held: dict[str, str] = {}  # path -> digest of the bytes the store holds
 
     def publish(self, snapshot: Snapshot) -> list[Published]:
         """Every board of `snapshot`, in one write of the changed files; raises what the
         store raises (StoreError, OSError), having written nothing or all of them."""
-        with self._lock:
-            files = []
-            for name in snapshot.board_order:
-                suite = get_suite(name)
-                board = snapshot.board(name)
-                files.append((contents_path(suite), contents_parquet(board, suite), len(board)))
-            changed = [
-                (path, data) for path, data, _ in files if self._digest_held(path) != _digest(data)
-            ]
-            if changed:
-                paths = ", ".join(path for path, _ in changed)
-                writes = [FileWrite(path, data) for path, data in changed]
-                self.store.write_many(writes, message=f"Update the board's contents: {paths}")
-                self._held.update((path, _digest(data)) for path, data in changed)
-            written = {path for path, _ in changed}
-            return [Published(path, rows, path in written) for path, _, rows in files]
+        files = [_BoardFile.of(snapshot, name) for name in snapshot.board_order]
+        changed = [f for f in files if self._digest_held(f.path) != f.digest]
+        if changed:
+            paths = ", ".join(f.path for f in changed)
+            writes = [FileWrite(f.path, f.data) for f in changed]
+            self.store.write_many(writes, message=f"Update the board's contents: {paths}")
+            self._held.update((f.path, f.digest) for f in changed)
+        return [Published(f.path, f.rows, f in changed) for f in files]
 
     def _digest_held(self, path: str) -> str | None:
         if path not in self._held:
@@ -80,6 +71,20 @@ class ContentsPublisher:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: `in changed`
+class _BoardFile:
+    path: str
+    data: bytes
+    digest: str
+    rows: int
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, name: str) -> _BoardFile:
+        suite, board = get_suite(name), snapshot.board(name)
+        data = contents_parquet(board, suite)
+        return cls(contents_path(suite), data, _digest(data), len(board))
 
 
 class ContentsSchedule:

@@ -17,6 +17,7 @@ spreadsheet shows it as text. Numbers stay numbers; JSON and Parquet keep every 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -38,27 +39,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class Format:
     name: str  # as in a file name: `csv`
     media_type: str
-
-
-FORMATS = {
-    "csv": Format("csv", "text/csv; charset=utf-8"),
-    "json": Format("json", "application/json"),
-    "parquet": Format("parquet", "application/vnd.apache.parquet"),
-}
+    write: Callable[[pd.DataFrame], bytes]  # presented rows (`query.present`) -> the file
 
 
 def file_name(suite: Suite, fmt: Format) -> str:
     """A download's name: from the registry's suite name, never from what a request says."""
     return f"open-llm-leaderboard-{suite.name}.{fmt.name}"
-
-
-def serialise(rows: pd.DataFrame, fmt: Format) -> bytes:
-    """Presented rows (`query.present`) as a file of `fmt`."""
-    if fmt.name == "csv":
-        return view_csv(rows)
-    if fmt.name == "parquet":
-        return view_parquet(rows)
-    return view_json(rows)
 
 
 def view_json(rows: pd.DataFrame) -> bytes:
@@ -78,6 +64,16 @@ def view_parquet(rows: pd.DataFrame) -> bytes:
     """The rows under their displayed labels, text as plain strings (not pandas categories)."""
     frame = pd.DataFrame({label: _plain_text(rows[label]) for label in rows.columns})
     return _parquet(pa.Table.from_pandas(frame, preserve_index=False))
+
+
+FORMATS = {
+    f.name: f
+    for f in (
+        Format("csv", "text/csv; charset=utf-8", view_csv),
+        Format("json", "application/json", view_json),
+        Format("parquet", "application/vnd.apache.parquet", view_parquet),
+    )
+}
 
 
 def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
@@ -138,11 +134,12 @@ def contents_parquet(board: pd.DataFrame, suite: Suite) -> bytes:
     board's order (Average, descending). The same board gives the same bytes (no time or
     host in them), so an unchanged board is never written again."""
     fields, arrays = [], []
-    for column, kind in contents_schema(suite):
+    schema = contents_schema(suite)
+    for column, kind in schema:
         meta = {b"label": column.label.encode(), b"description": column.description.encode()}
         fields.append(pa.field(column.key, kind, metadata=meta))
         arrays.append(pa.array(_plain_text(board[column.key]), type=kind, from_pandas=True))
-    labels = {field.name: field.metadata[b"label"].decode() for field in fields}
+    labels = {column.key: column.label for column, _ in schema}
     about = {"suite": suite.name, "title": suite.title, "labels": labels}
     schema = pa.schema(fields, metadata={METADATA_KEY: orjson.dumps(about)})
     return _parquet(pa.Table.from_arrays(arrays, schema=schema))

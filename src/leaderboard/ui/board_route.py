@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from urllib.parse import parse_qsl
 
 import numpy as np
 import orjson
@@ -32,7 +31,7 @@ from leaderboard.suites import Suite, get_suite
 from leaderboard.table.columns import board_columns, ci_key
 from leaderboard.ui.board_payload import columns_payload
 from leaderboard.ui.board_view import WINDOW_ROWS, linkable
-from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send
+from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send, query_params, send_bytes
 
 # Under Gradio's API prefix: with server-side rendering (GRADIO_SSR_MODE, the default on a
 # Space) a Node server answers every other path with the page, and forwards only a few
@@ -71,10 +70,9 @@ class BoardData:
         try:
             suite = get_suite(path[len(route) :].strip("/"))
         except UnknownNameError as exc:
-            await _send(send, 404, str(exc).encode(), [(b"content-type", b"text/plain")])
+            await send_bytes(send, 404, str(exc).encode(), [(b"content-type", b"text/plain")])
             return
-        query_string = scope.get("query_string", b"").decode("latin-1")
-        params = dict(parse_qsl(query_string, keep_blank_values=True))  # `type=`: no type
+        params = query_params(scope)
         snapshot = self.view.loader.snapshot
         # The URL names the generation: the same URL is always the same board.
         fresh = params.pop("g", "") == str(snapshot.generation)
@@ -83,14 +81,16 @@ class BoardData:
         if route == ROUTE:
             body = await asyncio.to_thread(self.view.encoded_payload, suite, snapshot)
             headers = [*_JSON, (b"content-encoding", b"gzip"), (b"vary", b"accept-encoding")]
-            await _send(send, 200, b"" if head else body, [*headers, (b"cache-control", cache)])
+            await send_bytes(
+                send, 200, b"" if head else body, [*headers, (b"cache-control", cache)]
+            )
             return
         try:
             body = await asyncio.to_thread(self._window, suite, snapshot, params)
         except LeaderboardError as exc:
-            await _send(send, 400, orjson.dumps({"error": str(exc)}), _JSON)
+            await send_bytes(send, 400, orjson.dumps({"error": str(exc)}), _JSON)
             return
-        await _send(send, 200, b"" if head else body, [*_JSON, (b"cache-control", cache)])
+        await send_bytes(send, 200, b"" if head else body, [*_JSON, (b"cache-control", cache)])
 
     def _window(self, suite: Suite, snapshot, params: dict[str, str]) -> bytes:
         offset = _count(params.pop("offset", "0"), "offset", 10**9)
@@ -135,9 +135,3 @@ def _count(text: str, name: str, most: int) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= 10) or int(text) > most:
         raise LeaderboardError(f"`{name}` must be a whole number from 0 to {most:,}.")
     return int(text)
-
-
-async def _send(send: Send, status: int, body: bytes, headers: list) -> None:
-    headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -2,7 +2,7 @@
 
 What the Leaderboard tab's *Download* links fetch: the rows, columns and order the page shows
 for those parameters (its URL's, as `to_params` writes them), from the loader's current
-snapshot, serialised by `export.py`, so the file is byte for byte what `python -m leaderboard
+snapshot, written by `export.FORMATS`, so the file is byte for byte what `python -m leaderboard
 table --csv|--json|--parquet` gives for the same view. The parameters are read strictly, by
 the one grammar (a bad value: 400 with its message); the grammar bounds the search, and the
 file is bounded by the board. At most MAX_EXPORTS files are made at once (a flood gets 503
@@ -16,24 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from urllib.parse import parse_qsl
 
 from leaderboard import export
 from leaderboard.errors import LeaderboardError, UnknownNameError
 from leaderboard.query import Query, present, run_query
 from leaderboard.suites import Suite, get_suite
-from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send
-from leaderboard.ui.store_files import _send
+from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send, query_params, send_bytes
 
 ROUTE = "/gradio_api/board-export/"
 MAX_EXPORTS = 2  # files made at once; each is one query and one serialisation of its rows
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 _SAFE = [(b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store")]
-
-
-def export_url(suite: str, fmt: str) -> str:
-    """Relative to the page (it works under a Space's proxy path); the page adds its query."""
-    return f"gradio_api/board-export/{suite}.{fmt}"
 
 
 class BoardExport:
@@ -60,8 +53,7 @@ class BoardExport:
         except UnknownNameError as exc:
             await _text(send, 404, str(exc))
             return
-        query_string = scope.get("query_string", b"").decode("latin-1")
-        params = dict(parse_qsl(query_string, keep_blank_values=True))  # `type=`: no type
+        params = query_params(scope)
         if not self._slots.acquire(blocking=False):
             await _text(send, 503, "Other downloads are being made; try again in a moment.")
             return
@@ -79,13 +71,13 @@ class BoardExport:
             *_SAFE,
         ]
         body = b"" if scope["method"] == "HEAD" else data
-        await _send(send, 200, body, headers, length=len(data))
+        await send_bytes(send, 200, body, headers, length=len(data))
 
     def _file(self, suite: Suite, fmt: export.Format, params: dict[str, str]) -> bytes:
         query = Query.from_values(params, suite, strict=True).query
         board = self.loader.snapshot.board(suite.name)
-        return export.serialise(present(run_query(board, suite, query), suite), fmt)
+        return fmt.write(present(run_query(board, suite, query), suite))
 
 
 async def _text(send: Send, status: int, message: str) -> None:
-    await _send(send, status, message.encode(), [_TEXT, *_SAFE])
+    await send_bytes(send, status, message.encode(), [_TEXT, *_SAFE])

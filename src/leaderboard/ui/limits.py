@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -89,10 +90,20 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _answer(send: Send, status: int, text: str) -> None:
-    body = text.encode()
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", b"%d" % len(body)),
-    ]
+    await send_bytes(send, status, text.encode(), [(b"content-type", b"text/plain; charset=utf-8")])
+
+
+async def send_bytes(
+    send: Send, status: int, body: bytes, headers: list, *, length: int = -1
+) -> None:
+    """One whole response, for the app's own routes. `length`: the Content-Length to state
+    when it is not the body's (a HEAD answer's empty body stands for `length` bytes)."""
+    size = len(body) if length < 0 else length
+    headers = [*headers, (b"content-length", str(size).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def query_params(scope: Scope) -> dict[str, str]:
+    """The request's query parameters, the last of each name; `type=` stays, empty."""
+    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))

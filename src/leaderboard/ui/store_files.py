@@ -14,7 +14,7 @@ import asyncio
 from urllib.parse import quote, unquote
 
 from leaderboard.errors import LeaderboardError, MissingFileError
-from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send
+from leaderboard.ui.limits import ASGIApp, Receive, Scope, Send, send_bytes
 
 ROUTE = "/gradio_api/results-file/"
 MAX_FILE_BYTES = 128 * 1024 * 1024
@@ -64,16 +64,9 @@ class StoreFiles:
             await _text(send, 413, "The file is too large to be served here.")
             return
         body = b"" if scope["method"] == "HEAD" else data
-        await _send(send, 200, body, [(b"content-type", kind), *_SAFE], length=len(data))
+        await send_bytes(send, 200, body, [(b"content-type", kind), *_SAFE], length=len(data))
 
 
 async def _text(send: Send, status: int, message: str) -> None:
     body = message.encode()
-    await _send(send, status, body, [(b"content-type", b"text/plain; charset=utf-8"), *_SAFE])
-
-
-async def _send(send: Send, status: int, body: bytes, headers: list, length: int = -1) -> None:
-    size = len(body) if length < 0 else length
-    headers = [*headers, (b"content-length", str(size).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_bytes(send, status, body, [(b"content-type", b"text/plain; charset=utf-8"), *_SAFE])

@@ -301,8 +301,8 @@ function makeView(root, payload) {
 
   // The download links fetch the view shown, as a file (export_route.py reads the same
   // parameters strictly; the view's query is always one it accepts).
-  function linkDownloads() {
-    const query = toParams(state.query).toString();
+  function linkDownloads(params) {
+    const query = params.toString();
     for (const link of downloads.querySelectorAll("a[data-format]")) {
       const file = `gradio_api/board-export/${state.board}.${link.dataset.format}`;
       link.href = query ? `${file}?${query}` : file;
@@ -317,8 +317,8 @@ function makeView(root, payload) {
     apply({ ...state.query, sort: key, descending: same ? !state.query.descending : true });
   }
 
-  function pushUrl() {
-    const shown = toParams(state.query);
+  function pushUrl(params) {
+    const shown = new URLSearchParams(params); // a copy: the links keep the view's own
     if (state.board && state.board !== payload.default_board) shown.set("board", state.board);
     if (state.intervals) shown.set("ci", "1");
     const url = new URL(window.location.href);
@@ -375,8 +375,9 @@ function makeView(root, payload) {
     drawHead();
     scroller.scrollTop = 0;
     drawRows();
-    linkDownloads();
-    if (state.started) pushUrl(); // the link that opened the page stays as it was given
+    const params = toParams(state.query);
+    linkDownloads(params);
+    if (state.started) pushUrl(params); // the link that opened the page stays as it was given
     state.started = true;
   }
 
