@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,10 +89,11 @@ class _BoardFile:
 class ContentsSchedule:
     """Publishes the loader's board after each change, at most once per `every_seconds`.
 
-    `tick()` is one look (what the thread does every POLL_SECONDS): when the generation moved
-    since the last publication that succeeded and `every_seconds` have passed since the last
-    attempt, publish. A failure is logged once (until a publication succeeds again) and
-    tried again after `every_seconds`; it never stops the schedule or the app."""
+    `tick()` is one look (what the app's scheduler does every `tick_seconds`): when the
+    generation moved since the last publication that succeeded and `every_seconds` have
+    passed since the last attempt, publish. A failure is logged once (until a publication
+    succeeds again) and tried again after `every_seconds`; it never stops the schedule or
+    the app."""
 
     def __init__(
         self,
@@ -110,8 +110,6 @@ class ContentsSchedule:
         self._published: int | None = None  # the generation last published
         self._attempted: float | None = None  # when, by `clock`
         self._failing = False
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def tick(self) -> list[Published] | None:
         """Publish if due; what was published, or None when nothing was due or it failed."""
@@ -147,25 +145,15 @@ class ContentsSchedule:
                 log.info("Published %s (%d rows)", item.path, item.rows)
         return published
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="contents", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(min(POLL_SECONDS, self.every_seconds)):
-            self.tick()
+    @property
+    def tick_seconds(self) -> float:
+        """How often the app's scheduler calls `tick`."""
+        return min(POLL_SECONDS, self.every_seconds)
 
 
-def start_publishing(loader: TableLoader, settings) -> ContentsSchedule | None:
+def contents_schedule(loader: TableLoader, settings) -> ContentsSchedule | None:
     """The app's schedule (`LEADERBOARD_CONTENTS_SECONDS`; None when 0, off)."""
     if not settings.contents_seconds:
         return None
     publisher = ContentsPublisher(loader.results_store)
-    schedule = ContentsSchedule(loader, publisher, every_seconds=settings.contents_seconds)
-    schedule.start()
-    return schedule
+    return ContentsSchedule(loader, publisher, every_seconds=settings.contents_seconds)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from functools import partial
 
 import gradio as gr
 from apscheduler.schedulers.background import BackgroundScheduler
 from starlette.middleware import Middleware
 
 from leaderboard.config import Settings
-from leaderboard.contents import start_publishing
+from leaderboard.contents import contents_schedule
 from leaderboard.submission import ANONYMOUS_SENDER, Submitter, submitter_from_settings
 from leaderboard.suites import get_suite
 from leaderboard.table import TableLoader
@@ -120,20 +121,21 @@ def build_app(
     return demo
 
 
-def start_refresh(loader: TableLoader, settings: Settings) -> BackgroundScheduler | None:
-    """Fold new and changed files into the table every `refresh_seconds`, never twice at once."""
-    if not settings.refresh_seconds:
+def start_schedule(loader: TableLoader, settings: Settings) -> BackgroundScheduler | None:
+    """The app's periodic jobs, each never twice at once: fold new and changed files into
+    the table every `refresh_seconds`; publish the boards as `contents/` after a change
+    (`contents.py`). None when both are off."""
+    jobs = []
+    if settings.refresh_seconds:
+        jobs.append((partial(_refresh, loader), settings.refresh_seconds, "refresh-table"))
+    publishing = contents_schedule(loader, settings)
+    if publishing is not None:
+        jobs.append((publishing.tick, publishing.tick_seconds, "publish-contents"))
+    if not jobs:
         return None
     scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(
-        _refresh,
-        "interval",
-        args=[loader],
-        seconds=settings.refresh_seconds,
-        max_instances=1,
-        coalesce=True,
-        id="refresh-table",
-    )
+    for job, seconds, name in jobs:
+        scheduler.add_job(job, "interval", seconds=seconds, max_instances=1, coalesce=True, id=name)
     scheduler.start()
     return scheduler
 
@@ -185,8 +187,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     demo = build_app(settings)
     loader = demo.leaderboard_loader  # type: ignore[attr-defined]
     view = demo.leaderboard_view  # type: ignore[attr-defined]
-    scheduler = start_refresh(loader, settings)
-    contents = start_publishing(loader, settings)  # contents/<suite>.parquet after changes
+    scheduler = start_schedule(loader, settings)
     worker = start_worker_in_app(loader, settings) if settings.worker else None
     try:
         demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX_SIZE).launch(
@@ -217,5 +218,3 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             stop_worker(worker[1], worker[0])
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        if contents is not None:
-            contents.stop()
